@@ -90,6 +90,8 @@ export class UpstreamMalformedError extends UpstreamError {
     action: string,
     readonly field: string,
     readonly problem: string,
+    /** The HTTP status the malformed body came with, when known. */
+    readonly httpStatus?: number,
   ) {
     super(action, `malformed response at ${field}: ${problem}`);
   }
