@@ -1,0 +1,48 @@
+/**
+ * Yoga plugin: authenticate every GraphQL request before it is parsed or validated (so an
+ * unauthenticated caller learns nothing about the schema, not even through validation errors),
+ * answer 401 on failure, and put the principal into the context.
+ * GraphiQL's HTML page and the health endpoints are not GraphQL requests and stay open.
+ */
+import type { Plugin } from "graphql-yoga";
+import type { AuthFailureReason, AuthResult, Authenticator } from "./authenticate.js";
+import type { AuthPrincipal } from "./principal.js";
+
+export interface AuthenticationPluginOptions {
+  authenticate: Authenticator;
+  /** Called once per refused request (logs, metrics). */
+  onFailure?: (event: { reason: AuthFailureReason; request: Request }) => void;
+}
+
+export interface AuthenticatedContext {
+  principal: AuthPrincipal;
+}
+
+export function useAuthentication(options: AuthenticationPluginOptions): Plugin<AuthenticatedContext> {
+  // One check per HTTP request, however many batched operations it carries.
+  const results = new WeakMap<Request, Promise<AuthResult>>();
+  const authenticateOnce = (request: Request): Promise<AuthResult> => {
+    let result = results.get(request);
+    if (result === undefined) {
+      result = options.authenticate(request.headers).then((r) => {
+        if (!r.ok) options.onFailure?.({ reason: r.reason, request });
+        return r;
+      });
+      results.set(request, result);
+    }
+    return result;
+  };
+
+  return {
+    async onParams({ request, setResult }) {
+      const result = await authenticateOnce(request);
+      if (!result.ok) setResult({ errors: [result.error] });
+    },
+    async onContextBuilding({ context, extendContext }) {
+      const result = await authenticateOnce(context.request);
+      // Unreachable after onParams refused; kept so no path can build a context without a principal.
+      if (!result.ok) throw result.error;
+      extendContext({ principal: result.principal });
+    },
+  };
+}

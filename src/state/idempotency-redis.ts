@@ -1,0 +1,67 @@
+/**
+ * Redis idempotency store: replicas share one record per (scope, key). Each step is one Lua
+ * script, so "claim if absent, else report what is there" is atomic across replicas.
+ * Record: hash { s: "p"|"d", f: fingerprint, r: result JSON } with a TTL (lease, then retention).
+ */
+import { createHash } from "node:crypto";
+import type { Redis } from "ioredis";
+import { DEFAULT_RETENTION_MS, outcomeFor, type IdempotencyStore } from "./idempotency.js";
+
+export interface RedisIdempotencyStoreOptions {
+  redis: Redis;
+  /** Namespace for every key this store writes. */
+  prefix?: string;
+  retentionMs?: number;
+}
+
+// → {"new"} when claimed, else {s, f, r} of the existing record.
+const BEGIN = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 's', 'p', 'f', ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {'new'}
+end
+return redis.call('HMGET', KEYS[1], 's', 'f', 'r')`;
+
+// Only the holder of an in-progress claim (same fingerprint), or nobody, may store a result.
+const COMPLETE = `
+local s = redis.call('HGET', KEYS[1], 's')
+if s == 'd' then return 0 end
+if s and redis.call('HGET', KEYS[1], 'f') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 's', 'd', 'f', ARGV[1], 'r', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1`;
+
+// A finished record is never released: its result must keep replaying.
+const ABANDON = `
+if redis.call('HGET', KEYS[1], 's') == 'p' then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+export function createRedisIdempotencyStore(options: RedisIdempotencyStoreOptions): IdempotencyStore {
+  const { redis } = options;
+  const prefix = options.prefix ?? "cdn-export-gateway:";
+  const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+  // Hashed: caller-supplied keys never shape the Redis key space (length, separators).
+  const redisKey = (scope: string, key: string): string =>
+    `${prefix}idem:${createHash("sha256").update(JSON.stringify([scope, key]), "utf8").digest("hex")}`;
+
+  return {
+    async begin(scope, key, fingerprint, leaseMs) {
+      const reply = await redis.eval(BEGIN, 1, redisKey(scope, key), fingerprint, Math.max(1, Math.ceil(leaseMs)));
+      if (!Array.isArray(reply)) throw new Error("idempotency store: unexpected reply from Redis");
+      const [state, storedFingerprint, result] = reply as unknown[];
+      if (state === "new") return { state: "new" };
+      if ((state !== "p" && state !== "d") || typeof storedFingerprint !== "string") {
+        // Lapsed between EXISTS and HMGET cannot happen inside a script; anything else is corrupt.
+        throw new Error("idempotency store: malformed record");
+      }
+      return outcomeFor({ state, fingerprint: storedFingerprint, result: typeof result === "string" ? result : null }, fingerprint);
+    },
+    async complete(scope, key, fingerprint, result) {
+      await redis.eval(COMPLETE, 1, redisKey(scope, key), fingerprint, JSON.stringify(result) ?? "null", retentionMs);
+    },
+    async abandon(scope, key) {
+      await redis.eval(ABANDON, 1, redisKey(scope, key));
+    },
+  };
+}
