@@ -1,0 +1,79 @@
+/**
+ * The per-request GraphQL context: who is asking, what upstream to ask, which clock to read,
+ * and the request's own loaders (created fresh per request so nothing leaks between callers).
+ * The HTTP layer builds one with `createRequestContext`; the schema never sees HTTP.
+ */
+import type { CdnExportApi, ExportKind } from "./upstream/types.js";
+import { PageLoader } from "./upstream/page-loader.js";
+import { TaskLookup } from "./upstream/entity-scan.js";
+
+export const SCOPES = ["export:read", "export:create", "export:delete"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** An authenticated caller; null when nobody authenticated. */
+export type Principal = { name: string; scopes: ReadonlySet<string> } | null;
+
+/** With auth off every request acts as this principal, so schema rules still run. */
+export function fullAccessPrincipal(name = "anonymous"): NonNullable<Principal> {
+  return { name, scopes: new Set<string>(SCOPES) };
+}
+
+/**
+ * Runs a create at most once per idempotency key (implemented by the idempotency layer).
+ * `fingerprint` identifies the request body so a reused key with other input can be refused.
+ */
+export interface IdempotencyRunner {
+  run<T>(key: string, fingerprint: string, create: () => Promise<T>): Promise<T>;
+}
+
+export interface RequestContextDeps {
+  api: CdnExportApi;
+  /** Milliseconds since the epoch; resolvers never read Date.now themselves. */
+  now: () => number;
+  principal: Principal;
+  /** From the `Idempotency-Key` header; `input.idempotencyKey` wins when both are given. */
+  idempotencyKey?: string | null;
+  idempotency?: IdempotencyRunner;
+  /** Aborts upstream reads when the client goes away. */
+  signal?: AbortSignal;
+  /** Bound on pages one entity scan reads per kind. */
+  maxScanPages?: number;
+}
+
+export interface RequestLoaders {
+  pages: PageLoader;
+  tasks: TaskLookup;
+  /** Drops what this request read of `kind` (after creating or deleting a task of it). */
+  invalidate(kind: ExportKind): void;
+}
+
+export interface RequestContext {
+  api: CdnExportApi;
+  now: () => number;
+  principal: Principal;
+  idempotencyKey: string | null;
+  idempotency: IdempotencyRunner | null;
+  signal: AbortSignal | null;
+  loaders: RequestLoaders;
+}
+
+export function createRequestContext(deps: RequestContextDeps): RequestContext {
+  const pages = new PageLoader(deps.api, deps.signal ? { signal: deps.signal } : {});
+  const tasks = new TaskLookup(pages, deps.maxScanPages === undefined ? {} : { maxPages: deps.maxScanPages });
+  return {
+    api: deps.api,
+    now: deps.now,
+    principal: deps.principal,
+    idempotencyKey: deps.idempotencyKey ?? null,
+    idempotency: deps.idempotency ?? null,
+    signal: deps.signal ?? null,
+    loaders: {
+      pages,
+      tasks,
+      invalidate(kind) {
+        pages.clear(kind);
+        tasks.clear(kind);
+      },
+    },
+  };
+}

@@ -1,0 +1,31 @@
+/** `Query.tasks`: one Relay window over the upstream list, read through the shared pages. */
+import type { RequestContext } from "../context.js";
+import { readTaskWindow } from "../upstream/page-loader.js";
+import { encodeCursor, parseWindowArgs, type ConnectionArgs } from "../upstream/paging.js";
+import type { ExportKind, UpstreamTask } from "../upstream/types.js";
+import { withUpstreamErrors } from "./upstream-errors.js";
+
+export interface TaskConnection {
+  edges: { cursor: string; node: UpstreamTask }[];
+  pageInfo: { hasPreviousPage: boolean; hasNextPage: boolean; startCursor: string | null; endCursor: string | null };
+  totalCount: number;
+}
+
+export function resolveTasksConnection(ctx: RequestContext, kind: ExportKind, args: ConnectionArgs): Promise<TaskConnection> {
+  return withUpstreamErrors(async () => {
+    // Refuses bad sizes and cursors before anything is read.
+    const request = parseWindowArgs(args);
+    const window = await readTaskWindow(ctx.loaders.pages, kind, request);
+    const edges = window.items.map(({ offset, task }) => ({ cursor: encodeCursor(offset), node: task }));
+    return {
+      edges,
+      totalCount: window.totalCount,
+      pageInfo: {
+        hasPreviousPage: window.hasPreviousPage,
+        hasNextPage: window.hasNextPage,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+    };
+  });
+}

@@ -1,0 +1,46 @@
+/** The one Pothos builder. Types live in their own files; `index.ts` assembles the schema. */
+import SchemaBuilder from "@pothos/core";
+import RelayPlugin from "@pothos/plugin-relay";
+import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
+import DirectivesPlugin from "@pothos/plugin-directives";
+import FederationPlugin from "@pothos/plugin-federation";
+import ValidationPlugin from "@pothos/plugin-validation";
+import type { RequestContext } from "../context.js";
+import { authScopesFor, unauthorizedError } from "./auth.js";
+import { decodeGlobalId, requireNodeType } from "./global-id.js";
+import { validationError } from "./validation-errors.js";
+
+export const builder = new SchemaBuilder<{
+  Context: RequestContext;
+  AuthScopes: { "export:read": boolean; "export:create": boolean; "export:delete": boolean };
+  Scalars: { DateTime: { Input: string; Output: string } };
+  DefaultFieldNullability: false;
+  DefaultEdgesNullability: { list: false; items: false };
+  DefaultNodeNullability: false;
+  Connection: { totalCount: number };
+}>({
+  // Relay before scope-auth so auth sees parsed global ids; federation after auth (README order).
+  plugins: [RelayPlugin, ScopeAuthPlugin, DirectivesPlugin, FederationPlugin, ValidationPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: authScopesFor,
+    unauthorizedError,
+  },
+  validation: { validationError },
+  relay: {
+    clientMutationId: "omit",
+    cursorType: "String",
+    edgesFieldOptions: { nullable: { list: false, items: false } },
+    nodeFieldOptions: { nullable: false },
+    // `nodes` is not in the contract; `node` loads through ExportTask's loadOne (export-task.ts).
+    nodesQueryOptions: false,
+    decodeGlobalID: decodeGlobalId,
+    nodeQueryOptions: {
+      authScopes: { "export:read": true },
+      resolve: (_root, { id }, _ctx, _info, resolveNode) => {
+        requireNodeType(id.typename);
+        return resolveNode(id);
+      },
+    },
+  },
+});

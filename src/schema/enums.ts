@@ -1,0 +1,27 @@
+/** Enums of the contract; their internal values are the upstream's words where it has them. */
+import { EXPORT_KINDS } from "../upstream/types.js";
+import { builder } from "./builder.js";
+
+export const ExportKind = builder.enumType("ExportKind", {
+  description: "Family of export task: USAGE_DETAIL = *UsageDetailDataExportTask, USER_USAGE = *UserUsageDataExportTask.",
+  values: EXPORT_KINDS,
+});
+
+export const ExportTaskStatus = builder.enumType("ExportTaskStatus", {
+  description: "Status mapped from the upstream word; UNKNOWN for any word the gateway does not know (see rawStatus).",
+  values: ["CREATED", "SUCCESS", "FAILED", "UNKNOWN"] as const,
+});
+
+export const UsageType = builder.enumType("UsageType", {
+  values: {
+    FLOW: { value: "flow", description: "Traffic and bandwidth." },
+    VAS: { value: "vas", description: "Request counts." },
+  } as const,
+});
+
+export const ExportLanguage = builder.enumType("ExportLanguage", {
+  values: {
+    ZH_CN: { value: "zh-cn" },
+    EN_US: { value: "en-us" },
+  } as const,
+});

@@ -1,0 +1,80 @@
+/**
+ * `ExportTask` (Relay node, federation entity keyed by `kind taskId`) and the queries that
+ * return it: `tasks`, `task`, and the relay `node` lookup (configured in builder.ts).
+ * Reading a task needs `export:read` wherever it appears, including federation `_entities`.
+ */
+import type { UpstreamTask, ExportKind as ExportKindValue } from "../upstream/types.js";
+import { lookupReference, lookupTask, nodeIdOf, parseNodeId } from "../resolvers/task-lookup.js";
+import { resolveTasksConnection } from "../resolvers/tasks-connection.js";
+import { taskStatus } from "../resolvers/task-status.js";
+import { taskIdInput } from "../resolvers/input-rules.js";
+import { MAX_WINDOW_SIZE } from "../upstream/paging.js";
+import { builder } from "./builder.js";
+import { requireScope } from "./auth.js";
+import { ExportKind, ExportTaskStatus } from "./enums.js";
+import "./scalars.js";
+
+export const ExportTask = builder.objectRef<UpstreamTask>("ExportTask");
+
+builder.node(ExportTask, {
+  description: "One export task of the CDN usage-export API.",
+  authScopes: { "export:read": true },
+  // Checked once per task object, so every path to a task (tasks, task, node, _entities,
+  // a create payload) enforces it.
+  runScopesOnType: true,
+  id: { resolve: nodeIdOf, parse: parseNodeId },
+  loadOne: (key, ctx) => lookupTask(ctx, key),
+  fields: (t) => ({
+    kind: t.expose("kind", { type: ExportKind }),
+    taskId: t.exposeString("taskId"),
+    name: t.exposeString("name", { nullable: true }),
+    status: t.field({ type: ExportTaskStatus, resolve: (task) => taskStatus(task.rawStatus) }),
+    rawStatus: t.exposeString("rawStatus", { description: "The upstream's own status word." }),
+    createdAt: t.field({ type: "DateTime", resolve: (task) => task.createTime }),
+    updatedAt: t.field({ type: "DateTime", nullable: true, resolve: (task) => task.updateTime }),
+    startTime: t.field({ type: "DateTime", nullable: true, description: "TaskConfig.StartTime", resolve: (task) => task.startTime }),
+    endTime: t.field({ type: "DateTime", nullable: true, description: "TaskConfig.EndTime", resolve: (task) => task.endTime }),
+    downloadUrl: t.exposeString("downloadUrl", { nullable: true, description: "Excel file; set once the task succeeded." }),
+  }),
+});
+
+builder.asEntity(ExportTask, {
+  key: builder.selection<{ kind: ExportKindValue; taskId: string }>("kind taskId"),
+  resolveReference: (reference, ctx) => {
+    // `_entities` is added outside Pothos' resolver wrapping: check before any upstream read.
+    requireScope(ctx, "export:read");
+    return lookupReference(ctx, reference);
+  },
+});
+
+const kindArg = builder.args((t) => ({
+  kind: t.field({ type: ExportKind, required: true, defaultValue: "USAGE_DETAIL" }),
+}));
+
+builder.queryFields((t) => ({
+  tasks: t.connection(
+    {
+      type: ExportTask,
+      description: `Export tasks of the last three months, in upstream order. first/last at most ${MAX_WINDOW_SIZE}.`,
+      authScopes: { "export:read": true },
+      args: kindArg,
+      resolve: (_root, args, ctx) => resolveTasksConnection(ctx, args.kind, args),
+    },
+    {
+      name: "ExportTaskConnection",
+      fields: (c) => ({ totalCount: c.exposeInt("totalCount") }),
+    },
+    { name: "ExportTaskEdge" },
+  ),
+  task: t.field({
+    type: ExportTask,
+    nullable: true,
+    description: "One task by kind and id; null when the upstream does not list it.",
+    authScopes: { "export:read": true },
+    args: {
+      ...kindArg,
+      taskId: t.arg.string({ required: true, validate: taskIdInput }),
+    },
+    resolve: (_root, args, ctx) => lookupTask(ctx, { kind: args.kind, taskId: args.taskId }),
+  }),
+}));

@@ -1,0 +1,14 @@
+/** Assembles the schema: every type file registers itself on the builder; this builds the subgraph. */
+import { builder } from "./builder.js";
+import "./root.js";
+import "./scalars.js";
+import "./enums.js";
+import "./export-task.js";
+import "./create-usage-export.js";
+import "./delete-export-task.js";
+
+/** The gateway's schema: an Apollo Federation v2 subgraph (`_service`, `_entities`). */
+export const schema = builder.toSubGraphSchema({
+  linkUrl: "https://specs.apollo.dev/federation/v2.6",
+  federationDirectives: ["@key"],
+});

@@ -1,0 +1,25 @@
+/**
+ * `DateTime`: ISO 8601 UTC, seconds precision (`yyyy-MM-ddTHH:mm:ssZ`). Output normalises
+ * whatever time the resolvers hand over. Input keeps the string: the format rule is checked by
+ * the input fields' validation (`dateTimeInput`), which knows the field path to report.
+ */
+import { GraphQLError, Kind } from "graphql";
+import { badUserInput } from "../errors.js";
+import { toUtcSeconds } from "../resolvers/date-time.js";
+import { Rule } from "../resolvers/input-rules.js";
+import { builder } from "./builder.js";
+
+function notAString(): never {
+  throw badUserInput("DateTime", Rule.DATE_TIME_FORMAT, "DateTime must be a string yyyy-MM-ddTHH:mm:ssZ");
+}
+
+export const DateTime = builder.scalarType("DateTime", {
+  description: "ISO 8601 date-time in UTC with seconds precision: yyyy-MM-ddTHH:mm:ssZ.",
+  serialize: (value) => {
+    const text = toUtcSeconds(value);
+    if (text === null) throw new GraphQLError("DateTime cannot represent a value that is not a time");
+    return text;
+  },
+  parseValue: (value) => (typeof value === "string" ? value : notAString()),
+  parseLiteral: (node) => (node.kind === Kind.STRING ? node.value : notAString()),
+});

@@ -1,0 +1,116 @@
+/** schema.graphql is current, and the contract's names and shapes (design.md) are all there. */
+import { readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import { buildASTSchema, isEnumType, isInputObjectType, isObjectType, parse, type GraphQLNamedType } from "graphql";
+import { printSchemaSdl, SCHEMA_FILE } from "../../scripts/print-schema.js";
+import { schema } from "../../src/schema/index.js";
+
+test("schema.graphql is up to date (run `npm run schema`)", () => {
+  expect(readFileSync(SCHEMA_FILE, "utf8")).toBe(printSchemaSdl());
+});
+
+test("the printed SDL is a Federation v2 subgraph", () => {
+  const sdl = printSchemaSdl();
+  expect(sdl).toContain('@link(url: "https://specs.apollo.dev/federation/v2.6"');
+  expect(sdl).toMatch(/type ExportTask implements Node\s+@key\(fields: "kind taskId"\)/);
+  const query = schema.getQueryType()!.getFields();
+  expect(Object.keys(query)).toEqual(expect.arrayContaining(["_service", "_entities", "tasks", "task", "node"]));
+});
+
+describe("contract", () => {
+  // Rebuilt from the printed SDL (minus federation directives) so types print the GraphQL way.
+  const sdl = printSchemaSdl().replace(/extend schema[^\n]*\n[^\n]*\n/, "").replaceAll(/@key\([^)]*\)/g, "");
+  const built = buildASTSchema(parse(sdl), { assumeValidSDL: true });
+  const typeOf = (name: string) => {
+    const type: GraphQLNamedType | undefined = built.getType(name);
+    if (!isObjectType(type) && !isInputObjectType(type)) throw new Error(`${name} missing`);
+    return type;
+  };
+  const fieldsOf = (name: string): Record<string, string> => {
+    const type = typeOf(name);
+    const fields: { name: string; type: unknown }[] = isObjectType(type) ? Object.values(type.getFields()) : Object.values(type.getFields());
+    return Object.fromEntries(fields.map((f) => [f.name, String(f.type)]));
+  };
+  const argsOf = (name: string, field: string): Record<string, string> => {
+    const type = typeOf(name);
+    if (!isObjectType(type)) throw new Error(`${name} has no arguments`);
+    const shown = (value: unknown) => (value === undefined ? "" : ` = ${typeof value === "string" ? value : JSON.stringify(value)}`);
+    return Object.fromEntries((type.getFields()[field]?.args ?? []).map((a) => [a.name, `${String(a.type)}${shown(a.defaultValue)}`]));
+  };
+  const enumValues = (name: string): string[] => {
+    const type = built.getType(name);
+    if (!isEnumType(type)) throw new Error(`${name} is not an enum`);
+    return type.getValues().map((v) => v.name);
+  };
+
+  test("enums", () => {
+    expect(enumValues("ExportKind")).toEqual(["USAGE_DETAIL", "USER_USAGE"]);
+    expect(enumValues("ExportTaskStatus")).toEqual(["CREATED", "SUCCESS", "FAILED", "UNKNOWN"]);
+    expect(enumValues("UsageType")).toEqual(["FLOW", "VAS"]);
+    expect(enumValues("ExportLanguage")).toEqual(["ZH_CN", "EN_US"]);
+  });
+
+  test("ExportTask and its connection", () => {
+    expect(fieldsOf("ExportTask")).toEqual({
+      id: "ID!",
+      kind: "ExportKind!",
+      taskId: "String!",
+      name: "String",
+      status: "ExportTaskStatus!",
+      rawStatus: "String!",
+      createdAt: "DateTime!",
+      updatedAt: "DateTime",
+      startTime: "DateTime",
+      endTime: "DateTime",
+      downloadUrl: "String",
+    });
+    expect(fieldsOf("ExportTaskConnection")).toEqual({ edges: "[ExportTaskEdge!]!", pageInfo: "PageInfo!", totalCount: "Int!" });
+    expect(fieldsOf("ExportTaskEdge")).toEqual({ cursor: "String!", node: "ExportTask!" });
+  });
+
+  test("queries", () => {
+    expect(fieldsOf("Query")).toMatchObject({ tasks: "ExportTaskConnection!", task: "ExportTask", node: "Node" });
+    expect(argsOf("Query", "tasks")).toEqual({
+      kind: "ExportKind! = USAGE_DETAIL",
+      first: "Int",
+      after: "String",
+      last: "Int",
+      before: "String",
+    });
+    expect(argsOf("Query", "task")).toEqual({ kind: "ExportKind! = USAGE_DETAIL", taskId: "String!" });
+    expect(argsOf("Query", "node")).toEqual({ id: "ID!" });
+  });
+
+  test("mutations, inputs and payloads", () => {
+    expect(fieldsOf("Mutation")).toEqual({
+      createUsageExport: "CreateUsageExportPayload!",
+      createUserUsageExport: "CreateUsageExportPayload!",
+      deleteExportTask: "DeleteExportTaskPayload!",
+    });
+    expect(argsOf("Mutation", "createUsageExport")).toEqual({ input: "CreateUsageExportInput!" });
+    expect(argsOf("Mutation", "createUserUsageExport")).toEqual({ input: "CreateUserUsageExportInput!" });
+    expect(argsOf("Mutation", "deleteExportTask")).toEqual({ input: "DeleteExportTaskInput!" });
+    expect(fieldsOf("CreateUsageExportInput")).toEqual({
+      type: "UsageType!",
+      startTime: "DateTime!",
+      endTime: "DateTime!",
+      domainNames: "[String!]",
+      group: "String",
+      language: "ExportLanguage",
+      taskName: "String",
+      idempotencyKey: "String",
+    });
+    expect(sdl).toMatch(/input CreateUsageExportInput \{[^}]*language: ExportLanguage = ZH_CN/);
+    expect(sdl).toMatch(/input CreateUserUsageExportInput \{[^}]*language: ExportLanguage = ZH_CN/);
+    expect(fieldsOf("CreateUserUsageExportInput")).toEqual({
+      startTime: "DateTime!",
+      endTime: "DateTime!",
+      language: "ExportLanguage",
+      taskName: "String",
+      idempotencyKey: "String",
+    });
+    expect(fieldsOf("CreateUsageExportPayload")).toEqual({ taskId: "String!", startTime: "DateTime!", endTime: "DateTime!", task: "ExportTask" });
+    expect(fieldsOf("DeleteExportTaskInput")).toEqual({ kind: "ExportKind!", taskId: "String!" });
+    expect(fieldsOf("DeleteExportTaskPayload")).toEqual({ deletedTaskId: "String!" });
+  });
+});
