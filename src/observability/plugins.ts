@@ -1,0 +1,126 @@
+/**
+ * Small yoga plugins for observability: request ids, one access-log line per operation, and
+ * the GraphQL-level Prometheus metrics (on the gateway's own registry).
+ */
+import { getOperationAST, type DocumentNode } from "graphql";
+import { isAsyncIterable, type Plugin } from "graphql-yoga";
+import { usePrometheus } from "@graphql-yoga/plugin-prometheus";
+import type { Registry } from "prom-client";
+import type { Logger } from "pino";
+import { requestIdFrom, type OperationRecord, type RequestTracker } from "./request-tracker.js";
+
+export interface RequestIdOptions {
+  tracker: RequestTracker;
+  now: () => number;
+  generateId?: () => string;
+}
+
+/** Accepts a sane `x-request-id` or makes one; echoes it on the response. */
+export function useRequestId(options: RequestIdOptions): Plugin {
+  return {
+    onRequest({ request }) {
+      options.tracker.begin(request, requestIdFrom(request.headers, options.generateId), options.now());
+    },
+    onResponse({ request, response }) {
+      const tracked = options.tracker.get(request);
+      if (tracked !== undefined) response.headers.set("x-request-id", tracked.requestId);
+    },
+  };
+}
+
+export interface AccessLogOptions {
+  logger: Logger;
+  tracker: RequestTracker;
+  now: () => number;
+}
+
+export interface AccessLogLine {
+  requestId: string;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  operationName: string | null;
+  operationType: string | null;
+  upstreamCalls: number;
+  errorCodes: string[];
+}
+
+/**
+ * One line per GraphQL operation (one per HTTP request unless batching), written when the
+ * response is ready: request id, operation, duration, upstream call count, error codes.
+ * Never the query text, variables or headers (they may hold inputs or keys).
+ */
+export function useAccessLog(options: AccessLogOptions): Plugin {
+  const { logger, tracker, now } = options;
+  return {
+    onParams({ request, params }) {
+      tracker.get(request)?.operations.push({ name: params.operationName ?? null, type: null, errorCodes: [] });
+    },
+    onExecute({ args }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      const op = request === undefined ? undefined : tracker.get(request)?.operations.at(-1);
+      if (op === undefined) return;
+      // envelop types `document`/`operationName` loosely; they are graphql-js execute args.
+      const document: DocumentNode = args.document as DocumentNode;
+      const operationName = args.operationName as string | null | undefined;
+      const ast = getOperationAST(document, operationName ?? undefined);
+      op.name = ast?.name?.value ?? op.name;
+      op.type = ast?.operation ?? null;
+    },
+    onResultProcess({ request, result }) {
+      const tracked = tracker.get(request);
+      if (tracked === undefined || isAsyncIterable(result)) return;
+      const results = Array.isArray(result) ? result : [result];
+      results.forEach((single, i) => {
+        const op = tracked.operations[i] ?? pushEmpty(tracked.operations);
+        for (const error of single.errors ?? []) {
+          const code = error.extensions?.code;
+          op.errorCodes.push(typeof code === "string" ? code : "UNKNOWN");
+        }
+      });
+    },
+    onResponse({ request, response }) {
+      const tracked = tracker.get(request);
+      if (tracked === undefined) return;
+      const url = new URL(request.url);
+      const base = {
+        requestId: tracked.requestId,
+        method: request.method,
+        path: url.pathname,
+        status: response.status,
+        durationMs: Math.round((now() - tracked.startedAt) * 10) / 10,
+        upstreamCalls: tracked.upstreamCalls,
+      };
+      if (tracked.operations.length === 0) {
+        // Not a GraphQL operation (GraphiQL page, CORS preflight, refused body...).
+        logger.info({ ...base, operationName: null, operationType: null, errorCodes: [] } satisfies AccessLogLine, "http request");
+        return;
+      }
+      for (const op of tracked.operations) {
+        const line: AccessLogLine = { ...base, operationName: op.name, operationType: op.type, errorCodes: [...new Set(op.errorCodes)] };
+        logger.info(line, "graphql operation");
+      }
+    },
+  };
+}
+
+function pushEmpty(operations: OperationRecord[]): OperationRecord {
+  const op: OperationRecord = { name: null, type: null, errorCodes: [] };
+  operations.push(op);
+  return op;
+}
+
+/**
+ * yoga's Prometheus plugin on our registry. No `/metrics` route on the public port (the metrics
+ * listener serves the registry), and no client-chosen strings as labels: operation names and
+ * URLs would let any caller grow the series without bound.
+ */
+export function useGraphQLMetrics(registry: Registry): Plugin {
+  return usePrometheus({
+    registry,
+    endpoint: false,
+    labels: { operationName: false, url: false },
+    metrics: { graphql_envelop_request_time_summary: false, graphql_envelop_deprecated_field: false },
+  });
+}

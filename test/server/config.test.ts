@@ -1,0 +1,188 @@
+import { inspect } from "node:util";
+import { describe, expect, it } from "vitest";
+import { ConfigError, configSecrets, loadConfig, type Env } from "../../src/config.js";
+
+const CANARY = "canary-secret-Zq9vX2mP7rT4";
+const REAL = { ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAIexampleid", ALIBABA_CLOUD_ACCESS_KEY_SECRET: CANARY, GATEWAY_AUTH: "off" };
+
+function configError(env: Env): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig defaults", () => {
+  it("with an empty environment: emulator mode, design.md defaults", () => {
+    const config = loadConfig({});
+    expect(config.listen).toEqual({ host: "127.0.0.1", port: 4000 });
+    expect(config.upstream).toMatchObject({
+      mode: "emulator",
+      credentials: null,
+      endpoint: "https://cdn.aliyuncs.com",
+      signatureVersion: "v3",
+      timeoutMs: 5000,
+      maxAttempts: 3,
+      rateLimit: 90,
+      cacheTtlMs: 1000,
+    });
+    expect(config.redisUrl).toBeNull();
+    expect(config.auth).toEqual({ mode: "off", apiKeys: [], jwt: null });
+    expect(config.graphiql).toBe(true);
+    expect(config.introspection).toBe(true);
+    expect(config.corsOrigins).toBe("*");
+    expect(config.logLevel).toBe("info");
+    expect(config.emulator).toEqual({ port: 4010, accessKeyId: null, accessKeySecret: null, taskSeconds: 5 });
+    expect(config.limits).toEqual({ maxAliases: 15, maxDepth: 10, maxTokens: 2000, maxDirectives: 50, maxCost: 5000, maxBodyBytes: 1_048_576 });
+    expect(config.metrics).toEqual({ host: "127.0.0.1", port: 9464 });
+  });
+
+  it("with credentials: real mode, same-origin CORS, auth required unless off explicitly", () => {
+    const config = loadConfig(REAL);
+    expect(config.upstream.mode).toBe("real");
+    expect(config.upstream.credentials?.accessKeyId).toBe("LTAIexampleid");
+    expect(config.corsOrigins).toEqual([]);
+    expect(config.auth.mode).toBe("off");
+    const keyed = loadConfig({
+      ...REAL,
+      GATEWAY_AUTH: undefined,
+      GATEWAY_API_KEYS: JSON.stringify([{ name: "dashboard", key: "k-0123456789abcdef", scopes: ["export:read"] }]),
+    });
+    expect(keyed.auth.mode).toBe("required");
+    expect(keyed.auth.apiKeys[0]?.name).toBe("dashboard");
+    expect(keyed.auth.apiKeys[0]?.key.reveal()).toBe("k-0123456789abcdef");
+  });
+
+  it("NODE_ENV=production turns GraphiQL and introspection off unless asked for", () => {
+    const config = loadConfig({ NODE_ENV: "production" });
+    expect(config.graphiql).toBe(false);
+    expect(config.introspection).toBe(false);
+    expect(loadConfig({ NODE_ENV: "production", GRAPHIQL: "on", INTROSPECTION: "true" })).toMatchObject({ graphiql: true, introspection: true });
+  });
+
+  it("reads every knob", () => {
+    const config = loadConfig({
+      PORT: "0",
+      HOST: "0.0.0.0",
+      CDN_ENDPOINT: "http://127.0.0.1:4010/",
+      CDN_SIGNATURE_VERSION: "v1",
+      CDN_TIMEOUT_MS: "250",
+      CDN_MAX_ATTEMPTS: "5",
+      CDN_RATE_LIMIT: "20",
+      CDN_CACHE_TTL_MS: "0",
+      REDIS_URL: "redis://127.0.0.1:6379",
+      GATEWAY_JWKS_URL: "https://issuer.example/.well-known/jwks.json",
+      GATEWAY_JWT_ISSUER: "https://issuer.example/",
+      GATEWAY_JWT_AUDIENCE: "cdn-export",
+      CORS_ORIGINS: "https://a.example, https://b.example:8443",
+      LOG_LEVEL: "debug",
+      EMULATOR_PORT: "4999",
+      EMULATOR_ACCESS_KEY_ID: "emu-id",
+      EMULATOR_ACCESS_KEY_SECRET: "emu-secret-value",
+      EMULATOR_TASK_SECONDS: "1",
+      MAX_ALIASES: "3",
+      MAX_BODY_BYTES: "2048",
+      METRICS_PORT: "0",
+    });
+    expect(config.listen).toEqual({ host: "0.0.0.0", port: 0 });
+    expect(config.upstream).toMatchObject({ endpoint: "http://127.0.0.1:4010", signatureVersion: "v1", timeoutMs: 250, maxAttempts: 5, rateLimit: 20, cacheTtlMs: 0 });
+    expect(config.redisUrl?.reveal()).toBe("redis://127.0.0.1:6379");
+    expect(config.auth.mode).toBe("required");
+    expect(config.auth.jwt).toEqual({ jwksUrl: "https://issuer.example/.well-known/jwks.json", issuer: "https://issuer.example/", audience: "cdn-export" });
+    expect(config.corsOrigins).toEqual(["https://a.example", "https://b.example:8443"]);
+    expect(config.logLevel).toBe("debug");
+    expect(config.emulator.port).toBe(4999);
+    expect(config.emulator.accessKeySecret?.reveal()).toBe("emu-secret-value");
+    expect(config.limits.maxAliases).toBe(3);
+    expect(config.limits.maxBodyBytes).toBe(2048);
+    expect(config.metrics).toBeNull();
+  });
+});
+
+describe("bad configuration names the variable", () => {
+  const cases: Array<[Env, string]> = [
+    [{ PORT: "http" }, "PORT"],
+    [{ PORT: "70000" }, "PORT"],
+    [{ HOST: "bad host" }, "HOST"],
+    [{ CDN_ENDPOINT: "not a url" }, "CDN_ENDPOINT"],
+    [{ CDN_ENDPOINT: "ftp://x.example" }, "CDN_ENDPOINT"],
+    [{ CDN_SIGNATURE_VERSION: "v2" }, "CDN_SIGNATURE_VERSION"],
+    [{ CDN_TIMEOUT_MS: "-1" }, "CDN_TIMEOUT_MS"],
+    [{ CDN_MAX_ATTEMPTS: "0" }, "CDN_MAX_ATTEMPTS"],
+    [{ CDN_RATE_LIMIT: "1.5" }, "CDN_RATE_LIMIT"],
+    [{ CDN_CACHE_TTL_MS: "soon" }, "CDN_CACHE_TTL_MS"],
+    [{ REDIS_URL: "http://127.0.0.1:6379" }, "REDIS_URL"],
+    [{ GATEWAY_API_KEYS: "dashboard:key" }, "GATEWAY_API_KEYS"],
+    [{ GATEWAY_API_KEYS: '[{"name":"a","key":"x","scopes":["export:everything"]}]' }, "GATEWAY_API_KEYS"],
+    [{ GATEWAY_API_KEYS: '[{"name":"a","key":"x1","scopes":["export:read"]},{"name":"a","key":"x2","scopes":["export:read"]}]' }, "GATEWAY_API_KEYS"],
+    [{ GATEWAY_JWKS_URL: "jwks" }, "GATEWAY_JWKS_URL"],
+    [{ GATEWAY_JWT_ISSUER: "https://issuer.example/" }, "GATEWAY_JWT_ISSUER"],
+    [{ GATEWAY_AUTH: "maybe" }, "GATEWAY_AUTH"],
+    [{ GATEWAY_AUTH: "required" }, "GATEWAY_AUTH"],
+    [{ GRAPHIQL: "sometimes" }, "GRAPHIQL"],
+    [{ INTROSPECTION: "2" }, "INTROSPECTION"],
+    [{ CORS_ORIGINS: "https://a.example/path" }, "CORS_ORIGINS"],
+    [{ CORS_ORIGINS: "a.example" }, "CORS_ORIGINS"],
+    [{ LOG_LEVEL: "verbose" }, "LOG_LEVEL"],
+    [{ EMULATOR_PORT: "x" }, "EMULATOR_PORT"],
+    [{ EMULATOR_ACCESS_KEY_ID: "only-id" }, "EMULATOR_ACCESS_KEY_SECRET"],
+    [{ EMULATOR_TASK_SECONDS: "-3" }, "EMULATOR_TASK_SECONDS"],
+    [{ MAX_DEPTH: "0" }, "MAX_DEPTH"],
+    [{ MAX_BODY_BYTES: "1" }, "MAX_BODY_BYTES"],
+    [{ METRICS_PORT: "-1" }, "METRICS_PORT"],
+    [{ ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAIexampleid" }, "ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
+    [{ ALIBABA_CLOUD_ACCESS_KEY_SECRET: CANARY }, "ALIBABA_CLOUD_ACCESS_KEY_ID"],
+    [{ ALIBABA_CLOUD_SECURITY_TOKEN: CANARY }, "ALIBABA_CLOUD_SECURITY_TOKEN"],
+  ];
+  it.each(cases)("%j → %s", (env, variable) => {
+    const error = configError(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain(variable);
+    expect(error.message.split("\n")).toHaveLength(1);
+  });
+
+  it("refuses the real upstream without auth unless GATEWAY_AUTH=off is explicit", () => {
+    const error = configError({ ...REAL, GATEWAY_AUTH: undefined });
+    expect(error.variable).toBe("GATEWAY_AUTH");
+    expect(error.message).toMatch(/GATEWAY_API_KEYS|GATEWAY_JWKS_URL/);
+  });
+
+  it("never echoes a secret value in the message", () => {
+    const secretish = [
+      { ...REAL, GATEWAY_AUTH: undefined },
+      { ALIBABA_CLOUD_ACCESS_KEY_SECRET: CANARY },
+      { ALIBABA_CLOUD_SECURITY_TOKEN: CANARY },
+      { GATEWAY_API_KEYS: `[{"name":"a","key":"${CANARY}","scopes":["nope"]}]` },
+      { GATEWAY_API_KEYS: `{"key":"${CANARY}"` },
+      { GATEWAY_API_KEYS: `[{"name":"a","key":"${CANARY}","scopes":["export:read"]},{"name":"b","key":"${CANARY}","scopes":["export:read"]}]` },
+      { ...REAL, CDN_ENDPOINT: `https://user:${CANARY}@cdn.example` },
+      { REDIS_URL: `http://:${CANARY}@127.0.0.1` },
+    ];
+    for (const env of secretish) {
+      const error = configError(env);
+      expect(error.message).not.toContain(CANARY);
+      expect(inspect(error)).not.toContain(CANARY);
+    }
+  });
+});
+
+describe("secrets in the config object", () => {
+  it("print redacted through JSON and inspect, and are listed for the log scrubber", () => {
+    const config = loadConfig({
+      ...REAL,
+      ALIBABA_CLOUD_SECURITY_TOKEN: `${CANARY}-token`,
+      GATEWAY_API_KEYS: JSON.stringify([{ name: "dashboard", key: `${CANARY}-key`, scopes: ["export:read"] }]),
+      EMULATOR_ACCESS_KEY_ID: "emu",
+      EMULATOR_ACCESS_KEY_SECRET: `${CANARY}-emu`,
+      REDIS_URL: `redis://:${CANARY}-redis@127.0.0.1:6379`,
+    });
+    expect(JSON.stringify(config)).not.toContain(CANARY);
+    expect(inspect(config, { depth: 10 })).not.toContain(CANARY);
+    expect(configSecrets(config)).toEqual(
+      expect.arrayContaining([CANARY, `${CANARY}-token`, `${CANARY}-key`, `${CANARY}-emu`, `${CANARY}-redis`]),
+    );
+  });
+});
