@@ -27,7 +27,7 @@ const vectors = z
       }),
     ),
   })
-  .parse(JSON.parse(readFileSync(new URL("../../../shared/vectors/signatures.json", import.meta.url), "utf8")));
+  .parse(JSON.parse(readFileSync(new URL("../fixtures/signatures.json", import.meta.url), "utf8")));
 
 describe("signRequestV3 (ACS3-HMAC-SHA256)", () => {
   it.each(vectors.v3.map((v) => [v.source, v] as const))("matches vector: %s", (_source, v) => {
