@@ -11,11 +11,12 @@ import { createLogger, type Logger } from "./observability/logger.js";
 import { combineObservers, createMetrics, upstreamLogObserver, type GatewayMetrics } from "./observability/metrics.js";
 import { schema } from "./schema/index.js";
 import { createGateway, type Gateway, type GatewayDeps } from "./server.js";
+import { downloadUrlPolicy } from "./upstream/download-policy.js";
 import { createCdnClient, type CdnClient } from "./upstream/client.js";
 import { Credentials } from "./upstream/credentials.js";
-import { createLocalInvalidationBus } from "./upstream/invalidation.js";
+import { createSharedState, type SharedState } from "./state/shared-state.js";
+import { createGatewayTaskWatch } from "./live/index.js";
 import { createCachedApi } from "./upstream/page-cache.js";
-import { createMemoryQuota } from "./upstream/quota.js";
 
 export interface AppOptions {
   /** Log destination (tests collect lines); stdout when omitted. */
@@ -32,6 +33,8 @@ export interface App {
   /** The embedded emulator, when the config has no credentials. */
   emulator: RunningEmulator | null;
   client: CdnClient;
+  /** Quota, invalidation bus and idempotency records: on Redis with `REDIS_URL`, else in-process. */
+  state: SharedState;
   logger: Logger;
   metrics: GatewayMetrics;
   /** The GraphQL URL. */
@@ -65,17 +68,32 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
   }
 
   const metrics = createMetrics({ processMetrics: options.processMetrics ?? true });
+  let state: SharedState;
+  try {
+    state = await createSharedState({
+      redisUrl: config.redisUrl?.reveal() ?? null,
+      keyPrefix: config.redisKeyPrefix,
+      rateLimit: config.upstream.rateLimit,
+      logger,
+    });
+  } catch (error) {
+    await emulator?.close();
+    throw error;
+  }
   const client = createCdnClient({
     endpoint,
     credentials,
     signatureVersion: config.upstream.signatureVersion,
     timeoutMs: config.upstream.timeoutMs,
     maxAttempts: config.upstream.maxAttempts,
-    quota: createMemoryQuota({ ratePerSecond: config.upstream.rateLimit }),
+    quota: state.quota,
     observer: combineObservers(metrics.upstreamObserver, upstreamLogObserver(logger)),
   });
-  const bus = createLocalInvalidationBus({ onError: (error) => logger.warn({ err: error }, "page cache invalidation failed") });
-  const api = createCachedApi(client, { ttlMs: config.upstream.cacheTtlMs, bus });
+  const api = createCachedApi(client, {
+    ttlMs: config.upstream.cacheTtlMs,
+    bus: state.bus,
+    onError: (error) => logger.warn({ err: error }, "page cache invalidation publish failed"),
+  });
 
   const runningEmulator = emulator;
   const gateway = createGateway({
@@ -84,25 +102,44 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
     api,
     logger,
     metrics,
+    // DownloadUrls reach browsers: only the upstream's own download hosts (and, in emulator
+    // mode, the emulator's origin). Refusals log the host and reason, never the signed URL.
+    downloadPolicy: downloadUrlPolicy({
+      origins: emulator === null ? [] : [emulator.url],
+      onRefused: (event) => logger.warn(event, "download URL refused: host not allowed"),
+    }),
     // Readiness must see the upstream itself, not the page cache.
     probeUpstream: (signal) => client.describeTasks("USAGE_DETAIL", { pageNumber: 1, pageSize: 1 }, { signal }),
+    idempotencyStore: state.idempotency,
+    // exportTaskUpdated: with Redis one replica polls each watched task, the others follow.
+    taskWatch: createGatewayTaskWatch({
+      api,
+      ...config.subscriptions,
+      logger,
+      registry: metrics.registry,
+      redis: state.redis === null ? null : { commands: state.redis.commands, subscriber: state.redis.subscriber, keyPrefix: config.redisKeyPrefix },
+    }),
     onClose: [
-      async () => {
+      () => {
         api.close();
-        await bus.close();
+        return Promise.resolve();
       },
       () => client.close(),
+      () => state.close(),
       ...(runningEmulator === null ? [] : [() => runningEmulator.close()]),
     ],
     ...options.gateway,
+    readinessChecks: [...state.readinessChecks, ...(options.gateway?.readinessChecks ?? [])],
   });
   let url: string;
   try {
     url = await gateway.listen();
   } catch (error) {
+    api.close();
     await client.close();
+    await state.close();
     await emulator?.close();
     throw error;
   }
-  return { gateway, emulator, client, logger, metrics, url, close: () => gateway.close() };
+  return { gateway, emulator, client, state, logger, metrics, url, close: () => gateway.close() };
 }

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { GATEWAY_SCOPES } from "./auth/principal.js";
 import { Credentials } from "./upstream/credentials.js";
 import { LOG_LEVELS, type LogLevel } from "./observability/logger.js";
+import { ManifestError, readTrustedDocuments, type TrustedDocuments } from "./http/trusted-documents-manifest.js";
 
 export class ConfigError extends Error {
   constructor(
@@ -67,6 +68,8 @@ export interface GatewayConfig {
   };
   /** May carry a password, so it is held like a secret: `.reveal()` for ioredis. */
   redisUrl: SecretString | null;
+  /** Namespace of every Redis key and channel (`REDIS_KEY_PREFIX`): replicas sharing it share state. */
+  redisKeyPrefix: string;
   auth: {
     mode: "required" | "off";
     apiKeys: ApiKeyConfig[];
@@ -74,6 +77,10 @@ export interface GatewayConfig {
   };
   graphiql: boolean;
   introspection: boolean;
+  /** `TRUSTED_DOCUMENTS`: only the manifest's documents run, by id; null = any operation. */
+  trustedDocuments: TrustedDocuments | null;
+  /** `exportTaskUpdated` polling: backoff from min to max while a task is unchanged. */
+  subscriptions: { pollMinMs: number; pollMaxMs: number };
   /** `"*"` = any origin; `[]` = same origin only. */
   corsOrigins: "*" | string[];
   logLevel: LogLevel;
@@ -226,6 +233,31 @@ function corsOrigins(env: Env, fallback: "*" | string[]): "*" | string[] {
   return origins.map((o) => o.replace(/\/$/, ""));
 }
 
+function redisKeyPrefix(env: Env): string {
+  const raw = read(env, "REDIS_KEY_PREFIX");
+  if (raw === undefined) return "cdn-export-gateway:";
+  if (!/^[A-Za-z0-9:._-]{1,64}$/.test(raw)) throw new ConfigError("REDIS_KEY_PREFIX", "must be 1–64 letters, digits, ':', '.', '_' or '-'");
+  return raw;
+}
+
+function trustedDocuments(env: Env): TrustedDocuments | null {
+  const path = read(env, "TRUSTED_DOCUMENTS");
+  if (path === undefined) return null;
+  try {
+    return readTrustedDocuments(path);
+  } catch (error) {
+    if (error instanceof ManifestError) throw new ConfigError("TRUSTED_DOCUMENTS", error.message);
+    throw error;
+  }
+}
+
+function subscriptionPolling(env: Env): GatewayConfig["subscriptions"] {
+  const pollMinMs = integer(env, "SUBSCRIPTION_POLL_MIN_MS", 1000, 50, 600_000);
+  const pollMaxMs = integer(env, "SUBSCRIPTION_POLL_MAX_MS", 15_000, 50, 3_600_000);
+  if (pollMaxMs < pollMinMs) throw new ConfigError("SUBSCRIPTION_POLL_MAX_MS", "must not be below SUBSCRIPTION_POLL_MIN_MS");
+  return { pollMinMs, pollMaxMs };
+}
+
 function upstreamCredentials(env: Env): Credentials | null {
   const id = read(env, "ALIBABA_CLOUD_ACCESS_KEY_ID");
   const secret = read(env, "ALIBABA_CLOUD_ACCESS_KEY_SECRET");
@@ -276,6 +308,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   }
 
   const redisUrl = absoluteUrl(env, "REDIS_URL", ["redis", "rediss"]);
+  const trusted = trustedDocuments(env);
   const metricsPort = integer(env, "METRICS_PORT", 9464, 0, 65535);
 
   return {
@@ -292,13 +325,17 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       cacheTtlMs: integer(env, "CDN_CACHE_TTL_MS", 1000, 0, 3_600_000),
     },
     redisUrl: redisUrl === undefined ? null : new SecretString(redisUrl),
+    redisKeyPrefix: redisKeyPrefix(env),
     auth: {
       mode: authMode,
       apiKeys: keys,
       jwt: jwksUrl === undefined ? null : { jwksUrl, issuer, audience },
     },
-    graphiql: flag(env, "GRAPHIQL", !production),
+    // With trusted documents GraphiQL could only run manifest documents: off unless asked for.
+    graphiql: flag(env, "GRAPHIQL", !production && trusted === null),
     introspection: flag(env, "INTROSPECTION", !production),
+    trustedDocuments: trusted,
+    subscriptions: subscriptionPolling(env),
     corsOrigins: corsOrigins(env, mode === "emulator" ? "*" : []),
     logLevel: oneOf(env, "LOG_LEVEL", LOG_LEVELS, "info"),
     emulator: {

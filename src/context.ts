@@ -6,6 +6,8 @@
 import type { CdnExportApi, ExportKind } from "./upstream/types.js";
 import { PageLoader } from "./upstream/page-loader.js";
 import { TaskLookup } from "./upstream/entity-scan.js";
+import type { TaskWatcher } from "./live/task-watch-hub.js";
+import { DownloadUrlGuard, downloadUrlPolicy, type DownloadUrlPolicy } from "./upstream/download-policy.js";
 
 export const SCOPES = ["export:read", "export:create", "export:delete"] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -21,6 +23,8 @@ export function fullAccessPrincipal(name = "anonymous"): NonNullable<Principal> 
 /**
  * Runs a create at most once per idempotency key (implemented by the idempotency layer).
  * `fingerprint` identifies the request body so a reused key with other input can be refused.
+ * The server builds one per request, bound to the authenticated principal, so keys are scoped
+ * to the caller (src/state/request-idempotency.ts).
  */
 export interface IdempotencyRunner {
   run<T>(key: string, fingerprint: string, create: () => Promise<T>): Promise<T>;
@@ -38,6 +42,14 @@ export interface RequestContextDeps {
   signal?: AbortSignal;
   /** Bound on pages one entity scan reads per kind. */
   maxScanPages?: number;
+  /** The process's shared task watches (`exportTaskUpdated`); null = subscriptions unavailable. */
+  taskWatch?: TaskWatcher | null;
+  /**
+   * Which DownloadUrls clients may see. Default: https to Alibaba Cloud hosts only
+   * (`downloadUrlPolicy()`), so a context built without one never shows another host; the
+   * server adds the embedded emulator's origin in emulator mode.
+   */
+  downloadPolicy?: DownloadUrlPolicy;
 }
 
 export interface RequestLoaders {
@@ -55,6 +67,10 @@ export interface RequestContext {
   idempotency: IdempotencyRunner | null;
   signal: AbortSignal | null;
   loaders: RequestLoaders;
+  /** Shared across requests: one poll per watched task, however many subscribers. */
+  taskWatch: TaskWatcher | null;
+  /** DownloadUrls checked against the download policy, once per task per request. */
+  downloads: DownloadUrlGuard;
 }
 
 export function createRequestContext(deps: RequestContextDeps): RequestContext {
@@ -67,6 +83,8 @@ export function createRequestContext(deps: RequestContextDeps): RequestContext {
     idempotencyKey: deps.idempotencyKey ?? null,
     idempotency: deps.idempotency ?? null,
     signal: deps.signal ?? null,
+    taskWatch: deps.taskWatch ?? null,
+    downloads: new DownloadUrlGuard(deps.downloadPolicy ?? downloadUrlPolicy()),
     loaders: {
       pages,
       tasks,

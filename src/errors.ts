@@ -16,6 +16,7 @@ export const ErrorCode = {
   IDEMPOTENCY_IN_PROGRESS: "IDEMPOTENCY_IN_PROGRESS",
   IDEMPOTENCY_KEY_REUSED: "IDEMPOTENCY_KEY_REUSED",
   PERSISTED_QUERY_ONLY: "PERSISTED_QUERY_ONLY",
+  NOT_FOUND: "NOT_FOUND",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -37,7 +38,10 @@ export interface ErrorExtensionsByCode {
   UPSTREAM_REJECTED: { upstream: UpstreamErrorDetails };
   IDEMPOTENCY_IN_PROGRESS: { retryAfterMs?: number };
   IDEMPOTENCY_KEY_REUSED: Record<string, never>;
-  PERSISTED_QUERY_ONLY: Record<string, never>;
+  /** `arbitrary-operation`: a query text was sent; `unknown-document`: the id is not in the manifest. */
+  PERSISTED_QUERY_ONLY: { reason?: "arbitrary-operation" | "unknown-document" | "missing-document-id"; http?: { status: number } };
+  /** A watched task the upstream does not list (any more). */
+  NOT_FOUND: { kind?: string; taskId?: string };
   INTERNAL_SERVER_ERROR: Record<string, never>;
 }
 

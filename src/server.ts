@@ -22,8 +22,14 @@ import { createAuthenticator, type Authenticator } from "./auth/authenticate.js"
 import { createJwtVerifier } from "./auth/jwt.js";
 import { useAuthentication } from "./auth/plugin.js";
 import { useCsrfPrevention } from "./http/csrf.js";
+import { useSafeRequestParsing } from "./http/safe-request-parsing.js";
 import { useOperationLimits } from "./http/operation-limits.js";
+import { useTrustedDocuments } from "./http/trusted-documents.js";
+import { createGatewayTaskWatch, type TaskWatchHub } from "./live/index.js";
+import type { IdempotencyStore } from "./state/idempotency.js";
+import { useIdempotency } from "./state/request-idempotency.js";
 import type { CdnExportApi } from "./upstream/types.js";
+import type { DownloadUrlPolicy } from "./upstream/download-policy.js";
 
 export const GRAPHQL_PATH = "/graphql";
 
@@ -74,6 +80,18 @@ export interface GatewayDeps {
   /** More yoga plugins (persisted operations...). */
   plugins?: readonly Plugin[];
   idempotency?: IdempotencyRunner;
+  /**
+   * Idempotency records (memory or Redis): each request gets a runner scoped to its principal.
+   * Takes precedence over `idempotency`.
+   */
+  idempotencyStore?: IdempotencyStore;
+  /** Which DownloadUrls clients see; default https to Alibaba Cloud hosts only (context.ts). */
+  downloadPolicy?: DownloadUrlPolicy;
+  /**
+   * Shared task watches for `exportTaskUpdated`; default one polling `api` in this process
+   * (app.ts passes a Redis-coordinated one with REDIS_URL). Closed when draining begins.
+   */
+  taskWatch?: TaskWatchHub;
   /** Run after the listener has drained, in order: close the upstream client, Redis, the emulator. */
   onClose?: ReadonlyArray<() => Promise<void>>;
 }
@@ -88,6 +106,8 @@ export interface Gateway {
   /** Metrics URL once listening (null when METRICS_PORT=0). */
   readonly metricsUrl: string | null;
   readonly draining: boolean;
+  /** The live task watches (subscriptions). */
+  readonly taskWatch: TaskWatchHub;
   /** Graceful: /ready 503, stop accepting, finish in-flight requests, then run `onClose`. Idempotent. */
   close(): Promise<void>;
 }
@@ -99,6 +119,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const now = deps.now ?? Date.now;
   const monotonic = deps.monotonic ?? (() => performance.now());
   const tracker = new RequestTracker();
+  const taskWatch =
+    deps.taskWatch ?? createGatewayTaskWatch({ api: deps.api, ...config.subscriptions, logger, registry: metrics.registry });
 
   const probe = deps.probeUpstream ?? ((signal) => deps.api.describeTasks("USAGE_DETAIL", { pageNumber: 1, pageSize: 1 }, { signal }));
   const readiness = createReadiness({
@@ -141,7 +163,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
           principal,
           idempotencyKey: request.headers.get("idempotency-key"),
           ...(deps.idempotency === undefined ? {} : { idempotency: deps.idempotency }),
+          ...(deps.downloadPolicy === undefined ? {} : { downloadPolicy: deps.downloadPolicy }),
           signal: request.signal,
+          taskWatch,
         }),
         requestId: tracked?.requestId ?? "unknown",
       };
@@ -151,11 +175,30 @@ export function createGateway(deps: GatewayDeps): Gateway {
       useAccessLog({ logger, tracker, now: monotonic }),
       useGraphQLMetrics(metrics.registry),
       useCsrfPrevention(),
-      useOperationLimits({ limits: config.limits, introspection: config.introspection }),
+      useSafeRequestParsing(),
+      useOperationLimits({ limits: config.limits, introspection: config.introspection, hideSuggestions: config.nodeEnv === "production" }),
       useAuthentication({
         authenticate: deps.authenticator ?? authenticatorFromConfig(config, logger),
         onFailure: ({ reason, request }) => logger.info({ reason, requestId: tracker.get(request)?.requestId }, "authentication refused"),
       }),
+      // After authentication (401 first); before anything parses the client's text.
+      ...(config.trustedDocuments === null
+        ? []
+        : [
+            useTrustedDocuments({
+              documents: config.trustedDocuments.documents,
+              onRefused: ({ reason, request }) => logger.info({ reason, requestId: tracker.get(request)?.requestId }, "operation refused: not a trusted document"),
+            }),
+          ]),
+      // After authentication: keys are scoped to the principal it established.
+      ...(deps.idempotencyStore === undefined
+        ? []
+        : [
+            useIdempotency({
+              store: deps.idempotencyStore,
+              onStoreError: (error, phase) => logger.warn({ err: error, phase }, "idempotency store failed"),
+            }),
+          ]),
       ...(deps.plugins ?? []),
     ],
   });
@@ -205,13 +248,17 @@ export function createGateway(deps: GatewayDeps): Gateway {
       sendJson(req, res, 503, { status: "draining", checks: report.checks });
       return;
     }
-    sendJson(req, res, report.ready ? 200 : 503, { status: report.ready ? "ready" : "unavailable", checks: report.checks });
+    // Degraded (Redis down): still ready, reads are served; the body says what is missing.
+    const status = report.ready ? (report.degraded ? "degraded" : "ready") : "unavailable";
+    sendJson(req, res, report.ready ? 200 : 503, { status, checks: report.checks });
   }
 
   async function drainAndClose(): Promise<void> {
     draining = true;
     logger.info({ drainDelayMs: config.shutdown.drainDelayMs }, "shutting down: draining");
     if (config.shutdown.drainDelayMs > 0) await sleep(config.shutdown.drainDelayMs);
+    // Subscription streams would hold their connections open until the force timeout: complete them.
+    await taskWatch.close();
     if (server.listening) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -247,6 +294,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     get draining() {
       return draining;
     },
+    taskWatch,
     async listen() {
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -265,7 +313,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
           logger.warn({ err: error, host: config.metrics.host, port: config.metrics.port }, "metrics listener failed to start; set METRICS_PORT (0 = off)");
         }
       }
-      logger.info({ url: `${baseUrl}${GRAPHQL_PATH}`, graphiql: config.graphiql, metrics: metricsServer?.url ?? null }, "gateway listening");
+      logger.info(
+        {
+          url: `${baseUrl}${GRAPHQL_PATH}`,
+          graphiql: config.graphiql,
+          metrics: metricsServer?.url ?? null,
+          // Trusted-documents mode: how many documents the manifest allows (null = any operation).
+          trustedDocuments: config.trustedDocuments?.documents.size ?? null,
+        },
+        "gateway listening",
+      );
       return `${baseUrl}${GRAPHQL_PATH}`;
     },
     close() {

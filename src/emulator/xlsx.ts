@@ -7,7 +7,6 @@
  * than building the workbook in memory).
  */
 import type { Writable } from "node:stream";
-import ExcelJS from "exceljs";
 import type { EmulatedTask } from "./task.js";
 import { formatIsoSeconds, parseIsoSeconds } from "./time.js";
 import { STEP_MS, hashName, usageAt } from "./usage-series.js";
@@ -46,6 +45,9 @@ function columnsOf(task: EmulatedTask): Column[] {
 export async function writeExportWorkbook(task: EmulatedTask, stream: Writable): Promise<void> {
   const titles = TITLES[task.language];
   const columns = columnsOf(task);
+  // Loaded on the first download, not at start-up: exceljs is the heaviest module the process
+  // would load (bench case 7, start-up), and most runs never serve a file.
+  const { default: ExcelJS } = await import("exceljs");
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: false, useSharedStrings: false });
   workbook.creator = "cdn-export-gateway emulator";
   const sheet = workbook.addWorksheet(titles.sheet);

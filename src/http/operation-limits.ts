@@ -25,6 +25,8 @@ import type { GatewayConfig } from "../config.js";
 export interface OperationLimitsOptions {
   limits: GatewayConfig["limits"];
   introspection: boolean;
+  /** Hide "Did you mean …?" suggestions even with introspection on (NODE_ENV=production). */
+  hideSuggestions?: boolean;
 }
 
 /** Page size assumed for a connection asked without `first`/`last` (the contract's maximum). */
@@ -44,7 +46,7 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
     maxDirectives: { n: limits.maxDirectives, ...report },
     costLimit: { enabled: false },
     // Field suggestions ("Did you mean …?") leak the schema when introspection is off.
-    blockFieldSuggestion: { enabled: !options.introspection },
+    blockFieldSuggestion: { enabled: !options.introspection || options.hideSuggestions === true },
   });
   const rules: ValidationRule[] = [costLimitRule(limits.maxCost)];
   if (!options.introspection) rules.push(NoSchemaIntrospectionCustomRule);

@@ -5,6 +5,7 @@
  *    (a message, an unexpected field), so a mistake elsewhere cannot leak one.
  */
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from "pino";
+import { secretForms } from "./secret-forms.js";
 
 export type { Logger } from "pino";
 
@@ -76,9 +77,10 @@ export function createLogger(options: LoggerOptions): Logger {
   );
 }
 
-/** Replaces every occurrence of each secret (also in its JSON-escaped form) with REDACTED. */
+/** Replaces every occurrence of each secret (as is, JSON-escaped, URL-encoded or base64) with REDACTED. */
 export function secretScrubber(secrets: readonly string[]): (line: string) => string {
-  const needles = [...new Set(secrets.filter((s) => s.length >= 4).flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))];
+  // Longest first, so a form that contains another is replaced whole.
+  const needles = [...new Set(secrets.filter((s) => s.length >= 4).flatMap(secretForms))].sort((a, b) => b.length - a.length);
   if (needles.length === 0) return (line) => line;
   return (line) => {
     let out = line;

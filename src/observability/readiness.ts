@@ -1,6 +1,7 @@
 /**
  * Readiness: "can this replica serve traffic now?" — the upstream answered recently (a cheap
- * Describe page read, cached for `cacheMs`) and every extra check (e.g. Redis) passes.
+ * Describe page read, cached for `cacheMs`) and every critical check passes. A failing
+ * non-critical check (Redis: reads are still served) leaves the replica ready but `degraded`.
  * Concurrent /ready calls share one probe, so a burst of probes costs one upstream call.
  */
 
@@ -8,10 +9,14 @@ export interface ReadinessCheck {
   name: string;
   /** Resolves when healthy; rejects (or resolves `false`) when not. */
   check(signal: AbortSignal): Promise<unknown>;
+  /** false: a failure is reported (degraded) but does not make the replica unready. Default true. */
+  critical?: boolean;
 }
 
 export interface ReadinessReport {
   ready: boolean;
+  /** Ready, but a non-critical check failed. */
+  degraded: boolean;
   checks: Record<string, "ok" | "failed">;
 }
 
@@ -39,15 +44,18 @@ export function createReadiness(options: ReadinessOptions): Readiness {
       options.checks.map(async (c) => {
         try {
           const ok = await raceAbort(c.check(signal), signal);
-          return [c.name, ok === false ? "failed" : "ok"] as const;
+          return [c.name, ok === false ? "failed" : "ok", c.critical ?? true] as const;
         } catch {
-          return [c.name, "failed"] as const;
+          return [c.name, "failed", c.critical ?? true] as const;
         }
       }),
     );
-    const checks = Object.fromEntries(results) as Record<string, "ok" | "failed">;
-    const report: ReadinessReport = { ready: results.every(([, r]) => r === "ok"), checks };
-    lastPass = report.ready ? { at: options.now(), report } : null;
+    const checks = Object.fromEntries(results.map(([name, result]) => [name, result])) as Record<string, "ok" | "failed">;
+    const ready = results.every(([, result, critical]) => result === "ok" || !critical);
+    const degraded = ready && results.some(([, result]) => result !== "ok");
+    const report: ReadinessReport = { ready, degraded, checks };
+    // Only a clean pass is reused: a degraded replica is re-checked on every call.
+    lastPass = ready && !degraded ? { at: options.now(), report } : null;
     return report;
   }
 

@@ -33,3 +33,10 @@ export const ONE_YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 export function oneYearBefore(ms: number): number {
   return ms - ONE_YEAR_MS;
 }
+
+/** The same instant one calendar year later in UTC (29 Feb → 1 Mar of the next year). */
+export function addOneUtcYear(ms: number): number {
+  const date = new Date(ms);
+  date.setUTCFullYear(date.getUTCFullYear() + 1);
+  return date.getTime();
+}

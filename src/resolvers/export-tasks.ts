@@ -35,7 +35,7 @@ export interface UsageDetailInput extends CommonCreateInput {
 
 export type UserUsageInput = CommonCreateInput;
 
-function checkNotTooOld(ctx: RequestContext, startTime: string): void {
+export function checkNotTooOld(ctx: RequestContext, startTime: string): void {
   const start = parseUtcSeconds(startTime);
   const oldest = oneYearBefore(ctx.now());
   if (start !== null && start < oldest) {
@@ -67,9 +67,10 @@ async function runCreate(
   return result;
 }
 
-export function createUsageExport(ctx: RequestContext, input: UsageDetailInput): Promise<CreatedExport> {
+/** CreateUsageDetailDataExportTask parameters for `input` (empty domain lists dropped). */
+export function usageDetailParams(input: UsageDetailInput): CreateUsageDetailParams {
   const domainNames = input.domainNames && input.domainNames.length > 0 ? input.domainNames : null;
-  const params: CreateUsageDetailParams = {
+  return {
     type: input.type,
     startTime: input.startTime,
     endTime: input.endTime,
@@ -78,16 +79,24 @@ export function createUsageExport(ctx: RequestContext, input: UsageDetailInput):
     ...optional("language", input.language),
     ...optional("taskName", input.taskName),
   };
-  return runCreate(ctx, "USAGE_DETAIL", input, params, () => ctx.api.createUsageDetailTask(params));
 }
 
-export function createUserUsageExport(ctx: RequestContext, input: UserUsageInput): Promise<CreatedExport> {
-  const params: CreateUserUsageParams = {
+export function userUsageParams(input: UserUsageInput): CreateUserUsageParams {
+  return {
     startTime: input.startTime,
     endTime: input.endTime,
     ...optional("language", input.language),
     ...optional("taskName", input.taskName),
   };
+}
+
+export function createUsageExport(ctx: RequestContext, input: UsageDetailInput): Promise<CreatedExport> {
+  const params = usageDetailParams(input);
+  return runCreate(ctx, "USAGE_DETAIL", input, params, () => ctx.api.createUsageDetailTask(params));
+}
+
+export function createUserUsageExport(ctx: RequestContext, input: UserUsageInput): Promise<CreatedExport> {
+  const params = userUsageParams(input);
   return runCreate(ctx, "USER_USAGE", input, params, () => ctx.api.createUserUsageTask(params));
 }
 

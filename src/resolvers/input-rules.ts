@@ -4,12 +4,13 @@
  * name in `params.rule`, which clients receive as `extensions.rule`.
  */
 import { z } from "zod";
-import { parseUtcSeconds } from "./date-time.js";
+import { addOneUtcYear, parseUtcSeconds } from "./date-time.js";
 
 export const Rule = {
   DATE_TIME_FORMAT: "iso8601-utc-seconds",
   END_AFTER_START: "end-after-start",
   MAX_SPAN: "max-31-days",
+  MAX_LONG_RANGE: "max-1-year",
   MAX_AGE: "max-1-year-back",
   HOSTNAME: "hostname",
   MAX_DOMAINS: "max-100-domains",
@@ -83,16 +84,50 @@ interface TimeRangeShape {
   endTime: string;
 }
 
-/** Cross-field rules on a create input: end after start, at most 31 days. */
+/** Cross-field rule on every create input: end after start. */
 export function timeRangeIssues(input: TimeRangeShape, ctx: z.RefinementCtx): void {
   const start = parseUtcSeconds(input.startTime);
   const end = parseUtcSeconds(input.endTime);
   if (start === null || end === null) return;
   if (end <= start) {
     ctx.addIssue({ code: "custom", path: ["endTime"], ...rule(Rule.END_AFTER_START, "endTime must be later than startTime") });
-  } else if (end - start > LIMITS.maxSpanMs) {
-    ctx.addIssue({ code: "custom", path: ["endTime"], ...rule(Rule.MAX_SPAN, "a task spans at most 31 days") });
   }
+}
+
+/**
+ * How long a create may span. The input types are shared by the single creates (one task, at
+ * most 31 days) and the long-range creates (split into tasks, at most one calendar year), so
+ * the span is checked per mutation field (`spanArgsRule`), not by the input type.
+ */
+export interface SpanLimit {
+  rule: Rule;
+  message: string;
+  allows(startMs: number, endMs: number): boolean;
+}
+
+export const SINGLE_TASK_SPAN: SpanLimit = {
+  rule: Rule.MAX_SPAN,
+  message: "a task spans at most 31 days",
+  allows: (start, end) => end - start <= LIMITS.maxSpanMs,
+};
+
+export const LONG_RANGE_SPAN: SpanLimit = {
+  rule: Rule.MAX_LONG_RANGE,
+  message: "a long range spans at most one year (endTime at most startTime + 1 calendar year, UTC)",
+  allows: (start, end) => end <= addOneUtcYear(start),
+};
+
+/** Field-level rule for `{ input }` args: the span limit of that mutation. */
+export function spanArgsRule(limit: SpanLimit) {
+  return z
+    .object({ input: z.object({ startTime: z.string(), endTime: z.string() }).loose() })
+    .loose()
+    .superRefine(({ input }, ctx) => {
+      const start = parseUtcSeconds(input.startTime);
+      const end = parseUtcSeconds(input.endTime);
+      if (start === null || end === null || end <= start || limit.allows(start, end)) return;
+      ctx.addIssue({ code: "custom", path: ["input", "endTime"], ...rule(limit.rule, limit.message) });
+    });
 }
 
 export const userUsageInputRules = z

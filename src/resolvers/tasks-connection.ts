@@ -1,7 +1,7 @@
 /** `Query.tasks`: one Relay window over the upstream list, read through the shared pages. */
 import type { RequestContext } from "../context.js";
 import { readTaskWindow } from "../upstream/page-loader.js";
-import { encodeCursor, parseWindowArgs, type ConnectionArgs } from "../upstream/paging.js";
+import { cursorAnchor, encodeCursor, parseWindowArgs, type ConnectionArgs } from "../upstream/paging.js";
 import type { ExportKind, UpstreamTask } from "../upstream/types.js";
 import { withUpstreamErrors } from "./upstream-errors.js";
 
@@ -16,7 +16,8 @@ export function resolveTasksConnection(ctx: RequestContext, kind: ExportKind, ar
     // Refuses bad sizes and cursors before anything is read.
     const request = parseWindowArgs(args);
     const window = await readTaskWindow(ctx.loaders.pages, kind, request);
-    const edges = window.items.map(({ offset, task }) => ({ cursor: encodeCursor(offset), node: task }));
+    // Each cursor names its task, so a later page can find it again if the list moved.
+    const edges = window.items.map(({ offset, task }) => ({ cursor: encodeCursor(offset, cursorAnchor(task, window.totalCount)), node: task }));
     return {
       edges,
       totalCount: window.totalCount,

@@ -8,6 +8,7 @@ import ValidationPlugin from "@pothos/plugin-validation";
 import type { RequestContext } from "../context.js";
 import { authScopesFor, unauthorizedError } from "./auth.js";
 import { decodeGlobalId, requireNodeType } from "./global-id.js";
+import { SCOPE_GATE_PLUGIN } from "./scope-gate.js";
 import { validationError } from "./validation-errors.js";
 
 export const builder = new SchemaBuilder<{
@@ -20,7 +21,9 @@ export const builder = new SchemaBuilder<{
   Connection: { totalCount: number };
 }>({
   // Relay before scope-auth so auth sees parsed global ids; federation after auth (README order).
-  plugins: [RelayPlugin, ScopeAuthPlugin, DirectivesPlugin, FederationPlugin, ValidationPlugin],
+  // The order cannot make scope-auth beat input validation (arg mappers run outside every
+  // resolver wrapper); the scope gate does that: FORBIDDEN before BAD_USER_INPUT.
+  plugins: [SCOPE_GATE_PLUGIN, RelayPlugin, ScopeAuthPlugin, DirectivesPlugin, FederationPlugin, ValidationPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authScopes: authScopesFor,

@@ -1,7 +1,9 @@
 /**
  * Create mutations and their shared payload. Input rules (validation plugin, zod): times are
- * yyyy-MM-ddTHH:mm:ssZ, endTime after startTime, at most 31 days; domainNames are host names,
- * at most 100, never together with group; taskName 1–64 characters. The one-year-back rule
+ * yyyy-MM-ddTHH:mm:ssZ, endTime after startTime; domainNames are host names,
+ * at most 100, never together with group; taskName 1–64 characters. The span limit (31 days
+ * here, one year for the long-range creates sharing these inputs) is a rule of the mutation
+ * field (`spanArgsRule`), not of the input type. The one-year-back rule
  * needs the request clock and runs in the resolver. Every refusal is BAD_USER_INPUT with
  * `extensions.field` and `extensions.rule`, and costs no upstream call.
  */
@@ -9,10 +11,12 @@ import { createUsageExport, createUserUsageExport, type CreatedExport } from "..
 import { lookupTask } from "../resolvers/task-lookup.js";
 import {
   LIMITS,
+  SINGLE_TASK_SPAN,
   dateTimeInput,
   domainNamesInput,
   groupInput,
   idempotencyKeyInput,
+  spanArgsRule,
   taskNameInput,
   usageDetailInputRules,
   userUsageInputRules,
@@ -69,16 +73,18 @@ export const CreateUsageExportPayload = builder.objectRef<CreatedExport>("Create
 builder.mutationFields((t) => ({
   createUsageExport: t.field({
     type: CreateUsageExportPayload,
-    description: "CreateUsageDetailDataExportTask.",
+    description: "CreateUsageDetailDataExportTask: one task of at most 31 days.",
     authScopes: { "export:create": true },
     args: { input: t.arg({ type: CreateUsageExportInput, required: true }) },
+    validate: spanArgsRule(SINGLE_TASK_SPAN),
     resolve: (_root, { input }, ctx) => createUsageExport(ctx, input),
   }),
   createUserUsageExport: t.field({
     type: CreateUsageExportPayload,
-    description: "CreateUserUsageDataExportTask.",
+    description: "CreateUserUsageDataExportTask: one task of at most 31 days.",
     authScopes: { "export:create": true },
     args: { input: t.arg({ type: CreateUserUsageExportInput, required: true }) },
+    validate: spanArgsRule(SINGLE_TASK_SPAN),
     resolve: (_root, { input }, ctx) => createUserUsageExport(ctx, input),
   }),
 }));

@@ -34,7 +34,11 @@ builder.node(ExportTask, {
     updatedAt: t.field({ type: "DateTime", nullable: true, resolve: (task) => task.updateTime }),
     startTime: t.field({ type: "DateTime", nullable: true, description: "TaskConfig.StartTime", resolve: (task) => task.startTime }),
     endTime: t.field({ type: "DateTime", nullable: true, description: "TaskConfig.EndTime", resolve: (task) => task.endTime }),
-    downloadUrl: t.exposeString("downloadUrl", { nullable: true, description: "Excel file; set once the task succeeded." }),
+    downloadUrl: t.string({
+      nullable: true,
+      description: "Excel file; set once the task succeeded, null when its host is not the upstream's own download host (see download).",
+      resolve: (task, _args, ctx) => ctx.downloads.urlOf(task),
+    }),
   }),
 });
 
@@ -55,7 +59,10 @@ builder.queryFields((t) => ({
   tasks: t.connection(
     {
       type: ExportTask,
-      description: `Export tasks of the last three months, in upstream order. first/last at most ${MAX_WINDOW_SIZE}.`,
+      description:
+        `Export tasks of the last three months, in upstream order (newest first). first/last at most ${MAX_WINDOW_SIZE}. ` +
+        "Cursors name their task: when tasks are created or deleted between pages, after/before continue from that task's " +
+        "current position, so a walk sees every task that existed when it began exactly once.",
       authScopes: { "export:read": true },
       args: kindArg,
       resolve: (_root, args, ctx) => resolveTasksConnection(ctx, args.kind, args),

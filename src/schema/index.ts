@@ -4,8 +4,11 @@ import "./root.js";
 import "./scalars.js";
 import "./enums.js";
 import "./export-task.js";
+import "./export-task-download.js";
 import "./create-usage-export.js";
+import "./create-usage-exports.js";
 import "./delete-export-task.js";
+import "./subscription.js";
 
 /** The gateway's schema: an Apollo Federation v2 subgraph (`_service`, `_entities`). */
 export const schema = builder.toSubGraphSchema({

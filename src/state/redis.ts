@@ -92,7 +92,10 @@ export function createRedisConnections(url: string, options: Omit<RedisClientOpt
 async function quit(client: Redis): Promise<void> {
   if (client.status === "ready") {
     try {
+      // QUIT resolves with the reply; the socket closes just after: wait for that too.
+      const ended = new Promise<void>((resolve) => client.once("end", () => resolve()));
       await client.quit();
+      await ended;
       return;
     } catch {
       // fall through to disconnect

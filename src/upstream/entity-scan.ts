@@ -1,9 +1,10 @@
 /**
  * Entity lookups by (kind, taskId). The upstream has no "get one task" operation, so lookups
  * batch into one scan of the shared per-request pages (PageLoader): pages this request already
- * read are searched first for free, then the rest are read concurrently in growing waves,
- * stopping as soon as every key is found and never past the total the upstream reports (its
- * three-month window) or `maxPages`, so a missing id cannot read forever.
+ * read are searched first for free, then the rest are read concurrently in growing waves (sized
+ * by the hit rate when the batch is dense, see waveSize), stopping as soon as every key is found
+ * and never past the total the upstream reports (its three-month window) or `maxPages`, so a
+ * missing id cannot read forever.
  */
 import DataLoader from "dataloader";
 import type { ExportKind, TaskPage, UpstreamTask } from "./types.js";
@@ -24,6 +25,8 @@ export const DEFAULT_MAX_SCAN_PAGES = 100;
 /** Pages per wave: page 1 alone (it tells the total), then 1, 2, 4, 8, 8, ... */
 const WAVE_SIZES = [1, 1, 2, 4, 8] as const;
 const MAX_WAVE = 8;
+/** Wanted tasks per page read, at or above which the next wave is sized by that rate. */
+const DENSE_KEYS_PER_PAGE = 2;
 
 export class TaskLookup {
   readonly #loader: DataLoader<TaskKey, UpstreamTask | null, string>;
@@ -78,6 +81,18 @@ function keyOf({ kind, taskId }: TaskKey): string {
   return `${kind}\u0000${taskId}`;
 }
 
+/**
+ * Pages the next wave reads: the growing schedule, or — when the pages read so far held at least
+ * DENSE_KEYS_PER_PAGE wanted tasks each — as many pages as that rate says the missing ones need,
+ * so a large batch (100 `_entities` spread over 12 pages) takes two round trips instead of five.
+ * A sparse batch keeps the schedule: from one or two hits the rate says nothing reliable.
+ */
+function waveSize(wave: number, missing: number, found: number, scanned: number): number {
+  const scheduled = WAVE_SIZES[wave] ?? MAX_WAVE;
+  if (scanned === 0 || found / scanned < DENSE_KEYS_PER_PAGE) return scheduled;
+  return Math.max(scheduled, Math.ceil(missing / (found / scanned)));
+}
+
 async function scanKind(
   pages: PageLoader,
   kind: ExportKind,
@@ -103,7 +118,7 @@ async function scanKind(
   for (let wave = 0; found.size < wanted.size; wave += 1) {
     const total = pages.knownTotal(kind);
     const lastPage = Math.min(total === undefined ? 1 : pageCount(total, pages.pageSize), maxPages);
-    const size = total === undefined ? 1 : (WAVE_SIZES[wave] ?? MAX_WAVE);
+    const size = total === undefined ? 1 : waveSize(wave, wanted.size - found.size, found.size, scanned.size);
     const next: number[] = [];
     for (let p = 1; p <= lastPage && next.length < size; p += 1) {
       if (!scanned.has(p)) next.push(p);

@@ -3,6 +3,7 @@
  * every window, alias and entity scan in one GraphQL request shares each upstream page read.
  */
 import DataLoader from "dataloader";
+import { realignWindow } from "./cursor-realign.js";
 import type { CdnExportApi, ExportKind, TaskPage, UpstreamTask } from "./types.js";
 import {
   LOADER_PAGE_SIZE,
@@ -103,8 +104,11 @@ export interface TaskWindow {
 /**
  * Reads one connection window: only the pages it covers, concurrently. A `last` without
  * `before` needs the total first, so it reads page 1 (usually shared anyway), then the tail.
+ * Cursors naming their task are re-pointed at where it is now first (cursor-realign.ts).
  */
-export async function readTaskWindow(pages: PageLoader, kind: ExportKind, request: WindowRequest): Promise<TaskWindow> {
+export async function readTaskWindow(pages: PageLoader, kind: ExportKind, cursorRequest: WindowRequest): Promise<TaskWindow> {
+  // v2 cursors first find their tasks again (the list may have moved since they were issued).
+  const request = await realignWindow(pages, kind, cursorRequest);
   let total = pages.knownTotal(kind);
   if (total === undefined && needsTotalCount(request)) {
     total = (await pages.load(kind, 1)).totalCount;

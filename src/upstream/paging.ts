@@ -45,23 +45,58 @@ export interface ConnectionArgs {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cursors: base64url of a versioned JSON payload. Version 1 holds the absolute offset of the
-// edge; unknown extra members are tolerated so a later version can add a fingerprint of the
-// neighbouring task (to notice the list shifting under a client) without breaking old cursors.
+// Cursors: base64url of a versioned JSON payload.
+// v1 `{ v, o }`: the absolute offset of the edge.
+// v2 `{ v, o, t, c, n }`: also the edge's task (TaskId `t`, CreateTime `c` in epoch seconds) and
+// the list's TotalCount `n` when issued, so a later page can notice that tasks created or
+// deleted meanwhile moved the edge, and find it again (cursor-realign.ts). v1 cursors stay
+// accepted (plain offsets). Unknown extra members are tolerated.
 
-const CURSOR_VERSION = 1;
-const cursorPayload = z.looseObject({
-  v: z.literal(CURSOR_VERSION),
-  o: z.int().min(0).max(MAX_OFFSET - 1),
-});
-const BASE64URL = /^[A-Za-z0-9_-]{1,256}$/;
-
-export function encodeCursor(offset: number): string {
-  return Buffer.from(JSON.stringify({ v: CURSOR_VERSION, o: offset }), "utf8").toString("base64url");
+/** The task a v2 cursor was issued for: enough to find it again after the list shifted. */
+export interface CursorAnchor {
+  taskId: string;
+  /** CreateTime, epoch seconds. */
+  createdAt: number;
+  /** TotalCount when the cursor was issued: growth since then is how far it most likely moved. */
+  totalCount: number;
 }
 
-/** The offset a cursor points at; throws InvalidWindowError naming `field` when malformed. */
-export function decodeCursor(cursor: string, field: "after" | "before"): number {
+export interface CursorPosition {
+  offset: number;
+  anchor: CursorAnchor | null;
+}
+
+/** Longest TaskId a cursor carries (longer ones give a v1 cursor: still valid, just not shift-aware). */
+export const MAX_ANCHOR_TASK_ID = 128;
+
+const offsetSchema = z.int().min(0).max(MAX_OFFSET - 1);
+const cursorPayload = z.discriminatedUnion("v", [
+  z.looseObject({ v: z.literal(1), o: offsetSchema }),
+  z.looseObject({
+    v: z.literal(2),
+    o: offsetSchema,
+    t: z.string().min(1).max(MAX_ANCHOR_TASK_ID),
+    c: z.int().min(0),
+    n: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+  }),
+]);
+const BASE64URL = /^[A-Za-z0-9_-]{1,512}$/;
+
+/** The anchor for an edge's task, or null when it cannot be one (odd time or very long id). */
+export function cursorAnchor(task: { taskId: string; createTime: string }, totalCount: number): CursorAnchor | null {
+  const createdMs = Date.parse(task.createTime);
+  if (Number.isNaN(createdMs) || createdMs < 0 || task.taskId === "" || task.taskId.length > MAX_ANCHOR_TASK_ID) return null;
+  return { taskId: task.taskId, createdAt: Math.floor(createdMs / 1000), totalCount };
+}
+
+export function encodeCursor(offset: number, anchor: CursorAnchor | null = null): string {
+  const payload =
+    anchor === null ? { v: 1, o: offset } : { v: 2, o: offset, t: anchor.taskId, c: anchor.createdAt, n: anchor.totalCount };
+  return Buffer.from(JSON.stringify(payload), "utf8").toString("base64url");
+}
+
+/** Offset and (v2) anchor of a cursor; throws InvalidWindowError naming `field` when malformed. */
+export function decodeCursorPosition(cursor: string, field: "after" | "before"): CursorPosition {
   const refuse = (): never => {
     throw new InvalidWindowError(field, WindowRule.CURSOR_FORMAT, `${field}: not a cursor this gateway issued`);
   };
@@ -73,7 +108,17 @@ export function decodeCursor(cursor: string, field: "after" | "before"): number 
     return refuse();
   }
   const parsed = cursorPayload.safeParse(json);
-  return parsed.success ? parsed.data.o : refuse();
+  if (!parsed.success) return refuse();
+  const payload = parsed.data;
+  return {
+    offset: payload.o,
+    anchor: payload.v === 2 ? { taskId: payload.t, createdAt: payload.c, totalCount: payload.n } : null,
+  };
+}
+
+/** The offset a cursor points at; throws InvalidWindowError naming `field` when malformed. */
+export function decodeCursor(cursor: string, field: "after" | "before"): number {
+  return decodeCursorPosition(cursor, field).offset;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -87,6 +132,9 @@ export interface WindowRequest {
   upperBound: number | null;
   first: number | null;
   last: number | null;
+  /** The tasks the `after`/`before` cursors were issued for (v2 cursors): checked before reading. */
+  afterAnchor?: CursorAnchor | null;
+  beforeAnchor?: CursorAnchor | null;
 }
 
 /** A half-open range of offsets `[start, end)`. */
@@ -108,9 +156,16 @@ function checkSize(name: "first" | "last", value: number | null | undefined): nu
 export function parseWindowArgs(args: ConnectionArgs): WindowRequest {
   const first = checkSize("first", args.first);
   const last = checkSize("last", args.last);
-  const after = args.after === null || args.after === undefined ? null : decodeCursor(args.after, "after");
-  const before = args.before === null || args.before === undefined ? null : decodeCursor(args.before, "before");
-  return { lowerBound: after === null ? 0 : after + 1, upperBound: before, first, last };
+  const after = args.after === null || args.after === undefined ? null : decodeCursorPosition(args.after, "after");
+  const before = args.before === null || args.before === undefined ? null : decodeCursorPosition(args.before, "before");
+  return {
+    lowerBound: after === null ? 0 : after.offset + 1,
+    upperBound: before === null ? null : before.offset,
+    first,
+    last,
+    afterAnchor: after?.anchor ?? null,
+    beforeAnchor: before?.anchor ?? null,
+  };
 }
 
 /** `last` without `before` counts back from the end, so the total must be known first. */

@@ -11,6 +11,7 @@ import type { EmulatorOptions, RunningEmulator } from "../../src/emulator/types.
 import { schema } from "../../src/schema/index.js";
 import { createCdnClient, Credentials, type CdnClient, type CdnClientOptions } from "../../src/upstream/index.js";
 import { ACTIONS, type CdnExportApi, type ExportKind } from "../../src/upstream/types.js";
+import { downloadUrlPolicy, type DownloadUrlPolicy } from "../../src/upstream/download-policy.js";
 
 export interface GatewayHarnessOptions {
   /** Emulator options; the harness defaults to a quota high enough that tests never hit it. */
@@ -26,6 +27,8 @@ export interface GatewayHarnessOptions {
   /** Wraps the client before resolvers see it (e.g. a cache under test). */
   wrapApi?: (client: CdnExportApi) => CdnExportApi;
   idempotency?: IdempotencyRunner;
+  /** Default: the emulator's origin plus the Alibaba hosts, as the app's emulator mode. */
+  downloadPolicy?: (emulator: RunningEmulator) => DownloadUrlPolicy;
 }
 
 export interface ExecuteOptions {
@@ -71,6 +74,7 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
   const defaultPrincipal = options.principal === undefined ? fullAccessPrincipal("test") : options.principal;
   // Per-request principals travel from `execute` to the context factory through this map.
   const principals = new Map<string, Principal>();
+  const downloadPolicy = options.downloadPolicy ? options.downloadPolicy(emulator) : downloadUrlPolicy({ origins: [emulator.url] });
   let nextPrincipal = 0;
 
   const yoga = createYoga<Record<string, unknown>, RequestContext>({
@@ -87,6 +91,7 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
         principal,
         idempotencyKey: request.headers.get("idempotency-key"),
         signal: request.signal,
+        downloadPolicy,
         ...(options.idempotency ? { idempotency: options.idempotency } : {}),
       });
     },

@@ -63,7 +63,10 @@ describe("contract", () => {
       startTime: "DateTime",
       endTime: "DateTime",
       downloadUrl: "String",
+      // Additive (issue "Beyond the API"): fetch details under the download policy.
+      download: "ExportTaskDownload!",
     });
+    expect(fieldsOf("ExportTaskDownload")).toEqual({ url: "String", fileName: "String!", ready: "Boolean!" });
     expect(fieldsOf("ExportTaskConnection")).toEqual({ edges: "[ExportTaskEdge!]!", pageInfo: "PageInfo!", totalCount: "Int!" });
     expect(fieldsOf("ExportTaskEdge")).toEqual({ cursor: "String!", node: "ExportTask!" });
   });
@@ -86,6 +89,17 @@ describe("contract", () => {
       createUsageExport: "CreateUsageExportPayload!",
       createUserUsageExport: "CreateUsageExportPayload!",
       deleteExportTask: "DeleteExportTaskPayload!",
+      // Additive: long ranges split into tasks of at most 31 days.
+      createUsageExports: "CreateUsageExportsPayload!",
+      createUserUsageExports: "CreateUsageExportsPayload!",
+    });
+    expect(argsOf("Mutation", "createUsageExports")).toEqual({ input: "CreateUsageExportInput!" });
+    expect(argsOf("Mutation", "createUserUsageExports")).toEqual({ input: "CreateUserUsageExportInput!" });
+    expect(fieldsOf("CreateUsageExportsPayload")).toEqual({
+      startTime: "DateTime!",
+      endTime: "DateTime!",
+      parts: "[UsageExportPart!]!",
+      complete: "Boolean!",
     });
     expect(argsOf("Mutation", "createUsageExport")).toEqual({ input: "CreateUsageExportInput!" });
     expect(argsOf("Mutation", "createUserUsageExport")).toEqual({ input: "CreateUserUsageExportInput!" });

@@ -1,0 +1,59 @@
+/**
+ * Idempotency for one request: the resolvers' `IdempotencyRunner` (context.ts) bound to the
+ * caller, so keys are scoped to the principal (two callers never share a key) and records live
+ * in the configured store (memory or Redis, 24 h). Installed by a yoga plugin that runs after
+ * authentication, when the principal is known.
+ */
+import { createHash } from "node:crypto";
+import type { Plugin } from "graphql-yoga";
+import type { IdempotencyRunner, Principal } from "../context.js";
+import type { IdempotencyStore } from "./idempotency.js";
+import { runIdempotent, type IdempotencyStorePhase } from "./run-idempotent.js";
+
+export interface IdempotencyRunnerOptions {
+  store: IdempotencyStore;
+  /** Whose keys these are: the principal's name. */
+  scope: string;
+  onStoreError?: (error: unknown, phase: IdempotencyStorePhase) => void;
+  leaseMs?: number;
+}
+
+export function idempotencyRunnerFor(options: IdempotencyRunnerOptions): IdempotencyRunner {
+  return {
+    run: (key, fingerprint, create) =>
+      runIdempotent({
+        store: options.store,
+        scope: options.scope,
+        key,
+        // The resolver's description of the request, hashed: the store holds 64 hex characters.
+        fingerprint: createHash("sha256").update(fingerprint, "utf8").digest("hex"),
+        run: create,
+        keyField: "idempotencyKey",
+        ...(options.onStoreError ? { onStoreError: options.onStoreError } : {}),
+        ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+      }),
+  };
+}
+
+export interface IdempotencyPluginOptions {
+  store: IdempotencyStore;
+  onStoreError?: (error: unknown, phase: IdempotencyStorePhase) => void;
+}
+
+/** Must come after the authentication plugin: it reads the principal that plugin put in the context. */
+export function useIdempotency(options: IdempotencyPluginOptions): Plugin<{ principal?: Principal; idempotency?: IdempotencyRunner | null }> {
+  return {
+    onContextBuilding({ context, extendContext }) {
+      const principal = context.principal ?? null;
+      // No principal: scope-auth refuses every create before it could run.
+      if (principal === null) return;
+      extendContext({
+        idempotency: idempotencyRunnerFor({
+          store: options.store,
+          scope: principal.name,
+          ...(options.onStoreError ? { onStoreError: options.onStoreError } : {}),
+        }),
+      });
+    },
+  };
+}

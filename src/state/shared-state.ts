@@ -1,0 +1,124 @@
+/**
+ * The state replicas share (`REDIS_URL`): the upstream quota, page-cache invalidations and
+ * idempotency records. With Redis they live there, so every replica sees the same quota and the
+ * same keys; without it, in-process versions with the same behaviour serve one replica.
+ *
+ * Redis down does not stop the gateway: reads keep flowing (the quota falls back to this
+ * replica's share, invalidations stay local), creates with an idempotency key fail closed, and
+ * the outage is logged once and reported by /ready as `redis: failed` (degraded, still ready).
+ */
+import type { Logger } from "pino";
+import type { ReadinessCheck } from "../observability/readiness.js";
+import { createLocalInvalidationBus, createRedisInvalidationBus, type InvalidationBus } from "../upstream/invalidation.js";
+import { createMemoryQuota, createRedisQuota, type UpstreamQuota } from "../upstream/quota.js";
+import type { IdempotencyStore } from "./idempotency.js";
+import { createMemoryIdempotencyStore } from "./idempotency-memory.js";
+import { createRedisIdempotencyStore } from "./idempotency-redis.js";
+import { createRedisConnections, type RedisConnections } from "./redis.js";
+
+export interface SharedStateOptions {
+  /** `REDIS_URL` (revealed); null = in-process state. */
+  redisUrl: string | null;
+  /** Namespace of every key and channel; replicas that share it share state. */
+  keyPrefix: string;
+  /** `CDN_RATE_LIMIT`: upstream calls per second for all replicas together. */
+  rateLimit: number;
+  logger: Pick<Logger, "info" | "warn">;
+  /** CLIENT SETNAME of the connections. */
+  connectionName?: string;
+  now?: () => number;
+}
+
+export interface SharedState {
+  readonly mode: "redis" | "memory";
+  readonly quota: UpstreamQuota;
+  readonly bus: InvalidationBus;
+  readonly idempotency: IdempotencyStore;
+  /** `redis` (non-critical) in Redis mode; none in memory mode. */
+  readonly readinessChecks: readonly ReadinessCheck[];
+  /** The connections, in Redis mode (tests, diagnostics). */
+  readonly redis: RedisConnections | null;
+  /** Stops listening and closes the connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function createSharedState(options: SharedStateOptions): Promise<SharedState> {
+  const { logger } = options;
+  const onBusError = (error: unknown): void => logger.warn({ err: error }, "page cache invalidation failed");
+  if (options.redisUrl === null) {
+    const bus = createLocalInvalidationBus({ onError: onBusError });
+    return {
+      mode: "memory",
+      quota: createMemoryQuota({ ratePerSecond: options.rateLimit }),
+      bus,
+      idempotency: createMemoryIdempotencyStore(options.now ? { now: options.now } : {}),
+      readinessChecks: [],
+      redis: null,
+      close: () => bus.close(),
+    };
+  }
+
+  const outage = outageLog(logger);
+  let closing = false;
+  const redis = createRedisConnections(options.redisUrl, {
+    connectionName: options.connectionName ?? "cdn-export-gateway",
+    onError: outage.down,
+  });
+  for (const connection of [redis.commands, redis.subscriber]) {
+    connection.on("ready", outage.up);
+    // A dropped connection is an outage from the first moment, before any reconnect error.
+    connection.on("close", () => {
+      if (!closing) outage.down(null);
+    });
+  }
+  if (!(await redis.connect())) outage.down(null);
+  else logger.info({ keyPrefix: options.keyPrefix }, "shared state on Redis: quota, idempotency keys and cache invalidation are shared by all replicas");
+
+  const bus = createRedisInvalidationBus({
+    publisher: redis.commands,
+    subscriber: redis.subscriber,
+    channel: `${options.keyPrefix}page-invalidation`,
+    onError: onBusError,
+  });
+  let closed: Promise<void> | null = null;
+  return {
+    mode: "redis",
+    quota: createRedisQuota({ redis: redis.commands, ratePerSecond: options.rateLimit, keyPrefix: `${options.keyPrefix}quota` }),
+    bus,
+    idempotency: createRedisIdempotencyStore({ redis: redis.commands, prefix: options.keyPrefix }),
+    readinessChecks: [{ name: "redis", critical: false, check: () => Promise.resolve(redis.isRedisHealthy()) }],
+    redis,
+    close() {
+      closing = true;
+      closed ??= (async () => {
+        await bus.close();
+        await redis.close();
+      })();
+      return closed;
+    },
+  };
+}
+
+/**
+ * One warning when Redis goes away and one line when it is back, not one per reconnect attempt.
+ * Only the error's class and code are logged: its message may name the host.
+ */
+function outageLog(logger: Pick<Logger, "info" | "warn">): { down: (error: Error | null) => void; up: () => void } {
+  let down = false;
+  return {
+    down(error) {
+      if (down) return;
+      down = true;
+      const code = (error as { code?: unknown } | null)?.code;
+      logger.warn(
+        { redis: "unavailable", ...(typeof code === "string" ? { code } : {}) },
+        "Redis unavailable: still serving reads; creates with an idempotency key are refused and the upstream quota is per replica until it is back",
+      );
+    },
+    up() {
+      if (!down) return;
+      down = false;
+      logger.info({ redis: "available" }, "Redis connection restored: shared state is back");
+    },
+  };
+}
