@@ -8,6 +8,7 @@ import { configSecrets, type GatewayConfig } from "./config.js";
 import { startEmulator } from "./emulator/index.js";
 import type { RunningEmulator } from "./emulator/types.js";
 import { createLogger, type Logger } from "./observability/logger.js";
+import { RequestLogContext } from "./observability/request-log-context.js";
 import { combineObservers, createMetrics, upstreamLogObserver, type GatewayMetrics } from "./observability/metrics.js";
 import { schema } from "./schema/index.js";
 import { createGateway, type Gateway, type GatewayDeps } from "./server.js";
@@ -44,9 +45,16 @@ export interface App {
 }
 
 export async function startApp(config: GatewayConfig, options: AppOptions = {}): Promise<App> {
+  // Every line written while a request is handled carries its id (a given `logger` opts out).
+  const logContext = new RequestLogContext();
   const logger =
     options.logger ??
-    createLogger({ level: config.logLevel, secrets: configSecrets(config), ...(options.logDestination ? { destination: options.logDestination } : {}) });
+    createLogger({
+      level: config.logLevel,
+      secrets: configSecrets(config),
+      mixin: logContext.fields,
+      ...(options.logDestination ? { destination: options.logDestination } : {}),
+    });
 
   let emulator: RunningEmulator | null = null;
   let credentials = config.upstream.credentials;
@@ -101,6 +109,7 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
     schema,
     api,
     logger,
+    logContext,
     metrics,
     // DownloadUrls reach browsers: only the upstream's own download hosts (and, in emulator
     // mode, the emulator's origin). Refusals log the host and reason, never the signed URL.

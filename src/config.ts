@@ -1,24 +1,22 @@
 /**
  * Environment → one typed, validated configuration object (contract: design.md "Configuration").
- * Bad configuration throws ONE `ConfigError` whose message names the variable and the rule it
- * broke — never the value, which may be a secret. Secrets are held in wrappers that print as
- * `<redacted>` (Credentials for the AccessKey pair, SecretString for API keys).
+ * The environment is one zod schema of per-variable rules (helpers in config-env.ts), parsed
+ * once; rules across variables follow. Bad configuration throws ONE `ConfigError` whose message
+ * names the variable and the rule it broke — never the value, which may be a secret. Secrets
+ * are held in wrappers that print as `<redacted>` (Credentials for the AccessKey pair,
+ * SecretString for API keys).
  */
 import { inspect } from "node:util";
 import { z } from "zod";
 import { GATEWAY_SCOPES } from "./auth/principal.js";
+import { envDefault, envEnum, envFlag, envHost, envHttpUrl, envInteger, envOptional, envText, envUrl, EnvError, parseEnv, type Env } from "./config-env.js";
 import { Credentials } from "./upstream/credentials.js";
 import { LOG_LEVELS, type LogLevel } from "./observability/logger.js";
 import { ManifestError, readTrustedDocuments, type TrustedDocuments } from "./http/trusted-documents-manifest.js";
 
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    problem: string,
-  ) {
-    super(`Invalid configuration: ${variable} ${problem}`);
-    this.name = "ConfigError";
-  }
+/** The gateway's bad variable (`variable`, and a message that never holds the value). */
+export class ConfigError extends EnvError {
+  override readonly name = "ConfigError";
 }
 
 /** A secret string that JSON, inspect and template literals print as `<redacted>`. */
@@ -112,136 +110,176 @@ export interface GatewayConfig {
   };
 }
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env } from "./config-env.js";
 
-// ---- field parsers: each returns a value or throws ConfigError naming the variable ----
+// ---- the environment, variable by variable (defaults that depend on other variables come after) ----
 
-function read(env: Env, name: string): string | undefined {
-  const value = env[name];
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  return trimmed === "" ? undefined : trimmed;
-}
+const API_KEYS_SHAPE = 'must be a JSON array like [{"name":"dashboard","key":"…","scopes":["export:read"]}]';
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = read(env, name);
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number from ${min} to ${max}`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(name, `must be a whole number from ${min} to ${max}`);
-  return value;
-}
+const apiKeyEntry = z.object({
+  name: z.string({ error: "must be a string" }).trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
+  key: z.string({ error: "must be a string" }).min(1, "must not be empty"),
+  scopes: z
+    .array(z.enum(GATEWAY_SCOPES, { error: `must be one of ${GATEWAY_SCOPES.join(", ")}` }), { error: "must be a list of scopes" })
+    .min(1, "must list at least one scope"),
+});
 
-function flag(env: Env, name: string, fallback: boolean): boolean {
-  const raw = read(env, name)?.toLowerCase();
-  if (raw === undefined) return fallback;
-  if (["on", "true", "1", "yes", "enabled"].includes(raw)) return true;
-  if (["off", "false", "0", "no", "disabled"].includes(raw)) return false;
-  throw new ConfigError(name, "must be on or off (also true/false, 1/0)");
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = read(env, name)?.toLowerCase();
-  if (raw === undefined) return fallback;
-  const hit = allowed.find((a) => a === raw);
-  if (hit === undefined) throw new ConfigError(name, `must be one of ${allowed.join(", ")}`);
-  return hit;
-}
-
-function absoluteUrl(env: Env, name: string, protocols: readonly string[]): string | undefined {
-  const raw = read(env, name);
-  if (raw === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(name, `must be an absolute URL (${protocols.join(" or ")})`);
-  }
-  if (!protocols.includes(url.protocol.replace(/:$/, ""))) {
-    throw new ConfigError(name, `must be an absolute URL (${protocols.join(" or ")})`);
-  }
-  // A password inside an HTTP URL would end up in logs; refuse it (REDIS_URL may carry one).
-  if (protocols.includes("https") && (url.username !== "" || url.password !== "")) {
-    throw new ConfigError(name, "must not contain a user or password");
-  }
-  return raw;
-}
-
-function host(env: Env, name: string, fallback: string): string {
-  const raw = read(env, name);
-  if (raw === undefined) return fallback;
-  if (!/^[A-Za-z0-9.:[\]-]+$/.test(raw)) throw new ConfigError(name, "must be a host name or IP address");
-  return raw;
-}
-
-const apiKeysSchema = z
-  .array(
-    z.object({
-      name: z.string().trim().min(1).max(100),
-      key: z.string().min(1),
-      scopes: z.array(z.enum(GATEWAY_SCOPES)).min(1),
-    }),
+const apiKeys = envText
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue(API_KEYS_SHAPE);
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .array(apiKeyEntry, { error: API_KEYS_SHAPE })
+      .min(1, API_KEYS_SHAPE)
+      .superRefine((entries, ctx) => {
+        const names = new Set<string>();
+        const keys = new Set<string>();
+        entries.forEach((entry, i) => {
+          if (names.has(entry.name)) ctx.addIssue(`has a duplicate name at [${i}]`);
+          if (keys.has(entry.key)) ctx.addIssue(`has a duplicate key at [${i}]`);
+          names.add(entry.name);
+          keys.add(entry.key);
+        });
+      }),
   )
-  .min(1);
+  .transform((entries): ApiKeyConfig[] => entries.map((e) => ({ name: e.name, key: new SecretString(e.key), scopes: e.scopes })));
 
-function apiKeys(env: Env): ApiKeyConfig[] {
-  const name = "GATEWAY_API_KEYS";
-  const raw = read(env, name);
-  if (raw === undefined) return [];
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    throw new ConfigError(name, 'must be a JSON array like [{"name":"dashboard","key":"…","scopes":["export:read"]}]');
-  }
-  const parsed = apiKeysSchema.safeParse(json);
-  if (!parsed.success) {
-    // The zod issue path and message name the entry and field; zod 4 messages do not echo values.
-    const issue = parsed.error.issues[0];
-    const where = issue === undefined ? "" : issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
-    throw new ConfigError(name, `is invalid at ${where === "" ? "the top level" : where.replace(/^\./, "")}: ${issue?.message ?? "bad shape"} (scopes: ${GATEWAY_SCOPES.join(", ")})`);
-  }
-  const seen = new Set<string>();
-  return parsed.data.map((entry, i) => {
-    if (seen.has(entry.name)) throw new ConfigError(name, `has a duplicate name at [${i}]`);
-    if (seen.has(`key:${entry.key}`)) throw new ConfigError(name, `has a duplicate key at [${i}]`);
-    seen.add(entry.name).add(`key:${entry.key}`);
-    return { name: entry.name, key: new SecretString(entry.key), scopes: entry.scopes };
-  });
-}
-
-function corsOrigins(env: Env, fallback: "*" | string[]): "*" | string[] {
-  const name = "CORS_ORIGINS";
-  const raw = read(env, name);
-  if (raw === undefined) return fallback;
+/** `*`, or comma-separated origins (scheme://host[:port]) without a trailing slash. */
+const corsOrigins = envText.transform((raw, ctx): "*" | string[] => {
   if (raw === "*") return "*";
   const origins = raw
     .split(",")
-    .map((o) => o.trim())
+    .map((o) => o.trim().replace(/\/$/, ""))
     .filter((o) => o !== "");
   for (const origin of origins) {
-    let url: URL;
-    try {
-      url = new URL(origin);
-    } catch {
-      throw new ConfigError(name, "must be * or comma-separated origins like https://app.example.com");
+    if (!URL.canParse(origin)) {
+      ctx.addIssue("must be * or comma-separated origins like https://app.example.com");
+      return z.NEVER;
     }
-    if (url.origin !== origin.replace(/\/$/, "")) {
-      throw new ConfigError(name, "must hold origins only (scheme://host[:port], no path)");
+    if (new URL(origin).origin !== origin) {
+      ctx.addIssue("must hold origins only (scheme://host[:port], no path)");
+      return z.NEVER;
     }
   }
-  return origins.map((o) => o.replace(/\/$/, ""));
+  return origins;
+});
+
+const port = (fallback: number) => envDefault(envInteger(0, 65535), fallback);
+const integer = (min: number, max: number, fallback: number) => envDefault(envInteger(min, max), fallback);
+
+/** Every variable of design.md's table plus the operation-limit and operations knobs. */
+const gatewayEnv = z.object({
+  NODE_ENV: envDefault(envText, "development"),
+  ALIBABA_CLOUD_ACCESS_KEY_ID: envOptional(envText.regex(/^[A-Za-z0-9._-]{1,128}$/, "must be letters, digits, '.', '_' or '-'")),
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: envOptional(envText),
+  ALIBABA_CLOUD_SECURITY_TOKEN: envOptional(envText),
+  HOST: envDefault(envHost, "127.0.0.1"),
+  PORT: port(4000),
+  CDN_ENDPOINT: envDefault(envHttpUrl, "https://cdn.aliyuncs.com").transform((url) => url.replace(/\/+$/, "")),
+  CDN_SIGNATURE_VERSION: envDefault(envEnum(["v3", "v1"]), "v3"),
+  CDN_TIMEOUT_MS: integer(1, 120_000, 5000),
+  CDN_MAX_ATTEMPTS: integer(1, 10, 3),
+  CDN_RATE_LIMIT: integer(1, 10_000, 90),
+  CDN_CACHE_TTL_MS: integer(0, 3_600_000, 1000),
+  REDIS_URL: envOptional(envUrl(["redis", "rediss"])),
+  REDIS_KEY_PREFIX: envDefault(envText.regex(/^[A-Za-z0-9:._-]{1,64}$/, "must be 1–64 letters, digits, ':', '.', '_' or '-'"), "cdn-export-gateway:"),
+  GATEWAY_API_KEYS: envDefault(apiKeys, []),
+  GATEWAY_JWKS_URL: envOptional(envHttpUrl),
+  GATEWAY_JWT_ISSUER: envOptional(envText),
+  GATEWAY_JWT_AUDIENCE: envOptional(envText),
+  GATEWAY_AUTH: envOptional(envEnum(["required", "off"])),
+  GRAPHIQL: envOptional(envFlag),
+  INTROSPECTION: envOptional(envFlag),
+  TRUSTED_DOCUMENTS: envOptional(envText),
+  SUBSCRIPTION_POLL_MIN_MS: integer(50, 600_000, 1000),
+  SUBSCRIPTION_POLL_MAX_MS: integer(50, 3_600_000, 15_000),
+  CORS_ORIGINS: envOptional(corsOrigins),
+  LOG_LEVEL: envDefault(envEnum(LOG_LEVELS), "info"),
+  EMULATOR_PORT: port(4010),
+  EMULATOR_ACCESS_KEY_ID: envOptional(envText),
+  EMULATOR_ACCESS_KEY_SECRET: envOptional(envText),
+  EMULATOR_TASK_SECONDS: integer(0, 86_400, 5),
+  MAX_ALIASES: integer(1, 1000, 15),
+  MAX_DEPTH: integer(1, 100, 10),
+  MAX_TOKENS: integer(10, 1_000_000, 2000),
+  MAX_DIRECTIVES: integer(1, 10_000, 50),
+  MAX_COST: integer(1, 100_000_000, 5000),
+  MAX_BODY_BYTES: integer(1024, 100 * 1_048_576, 1_048_576),
+  METRICS_HOST: envDefault(envHost, "127.0.0.1"),
+  METRICS_PORT: port(9464),
+  SHUTDOWN_DRAIN_DELAY_MS: integer(0, 120_000, 0),
+  SHUTDOWN_TIMEOUT_MS: integer(0, 600_000, 10_000),
+});
+
+type GatewayEnv = z.output<typeof gatewayEnv>;
+
+// ---- rules across variables ----
+
+function upstreamCredentials(vars: GatewayEnv): Credentials | null {
+  const id = vars.ALIBABA_CLOUD_ACCESS_KEY_ID;
+  const secret = vars.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
+  const token = vars.ALIBABA_CLOUD_SECURITY_TOKEN;
+  if (id === undefined && secret === undefined) {
+    if (token !== undefined) {
+      throw new ConfigError("ALIBABA_CLOUD_SECURITY_TOKEN", "is set without ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET");
+    }
+    return null;
+  }
+  if (id === undefined) throw new ConfigError("ALIBABA_CLOUD_ACCESS_KEY_ID", "is unset while ALIBABA_CLOUD_ACCESS_KEY_SECRET is set (set both, or neither for the emulator)");
+  if (secret === undefined) throw new ConfigError("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "is unset while ALIBABA_CLOUD_ACCESS_KEY_ID is set (set both, or neither for the emulator)");
+  return new Credentials({ accessKeyId: id, accessKeySecret: secret, securityToken: token });
 }
 
-function redisKeyPrefix(env: Env): string {
-  const raw = read(env, "REDIS_KEY_PREFIX");
-  if (raw === undefined) return "cdn-export-gateway:";
-  if (!/^[A-Za-z0-9:._-]{1,64}$/.test(raw)) throw new ConfigError("REDIS_KEY_PREFIX", "must be 1–64 letters, digits, ':', '.', '_' or '-'");
-  return raw;
+function authConfig(vars: GatewayEnv, mode: GatewayConfig["upstream"]["mode"]): GatewayConfig["auth"] {
+  const jwksUrl = vars.GATEWAY_JWKS_URL;
+  const issuer = vars.GATEWAY_JWT_ISSUER ?? null;
+  const audience = vars.GATEWAY_JWT_AUDIENCE ?? null;
+  if (jwksUrl === undefined && (issuer !== null || audience !== null)) {
+    throw new ConfigError(issuer !== null ? "GATEWAY_JWT_ISSUER" : "GATEWAY_JWT_AUDIENCE", "is set without GATEWAY_JWKS_URL");
+  }
+  const apiKeys = vars.GATEWAY_API_KEYS;
+  const hasAuthMethod = apiKeys.length > 0 || jwksUrl !== undefined;
+  // Default: required against the real upstream, or whenever keys/JWKS were configured (a user
+  // who set keys expects them enforced); off for the plain emulator demo.
+  const authMode = vars.GATEWAY_AUTH ?? (mode === "real" || hasAuthMethod ? "required" : "off");
+  if (authMode === "required" && !hasAuthMethod) {
+    throw new ConfigError(
+      "GATEWAY_AUTH",
+      mode === "real"
+        ? "is required against the real upstream: set GATEWAY_API_KEYS or GATEWAY_JWKS_URL, or GATEWAY_AUTH=off explicitly"
+        : "is required but neither GATEWAY_API_KEYS nor GATEWAY_JWKS_URL is set",
+    );
+  }
+  return { mode: authMode, apiKeys, jwt: jwksUrl === undefined ? null : { jwksUrl, issuer, audience } };
 }
 
-function trustedDocuments(env: Env): TrustedDocuments | null {
-  const path = read(env, "TRUSTED_DOCUMENTS");
+function emulatorConfig(vars: GatewayEnv): GatewayConfig["emulator"] {
+  const id = vars.EMULATOR_ACCESS_KEY_ID;
+  const secret = vars.EMULATOR_ACCESS_KEY_SECRET;
+  if ((id === undefined) !== (secret === undefined)) {
+    throw new ConfigError(id === undefined ? "EMULATOR_ACCESS_KEY_ID" : "EMULATOR_ACCESS_KEY_SECRET", "must be set together with its pair");
+  }
+  return {
+    port: vars.EMULATOR_PORT,
+    accessKeyId: id ?? null,
+    accessKeySecret: secret === undefined ? null : new SecretString(secret),
+    taskSeconds: vars.EMULATOR_TASK_SECONDS,
+  };
+}
+
+function subscriptionPolling(vars: GatewayEnv): GatewayConfig["subscriptions"] {
+  const { SUBSCRIPTION_POLL_MIN_MS: pollMinMs, SUBSCRIPTION_POLL_MAX_MS: pollMaxMs } = vars;
+  if (pollMaxMs < pollMinMs) throw new ConfigError("SUBSCRIPTION_POLL_MAX_MS", "must not be below SUBSCRIPTION_POLL_MIN_MS");
+  return { pollMinMs, pollMaxMs };
+}
+
+function trustedDocuments(path: string | undefined): TrustedDocuments | null {
   if (path === undefined) return null;
   try {
     return readTrustedDocuments(path);
@@ -251,112 +289,54 @@ function trustedDocuments(env: Env): TrustedDocuments | null {
   }
 }
 
-function subscriptionPolling(env: Env): GatewayConfig["subscriptions"] {
-  const pollMinMs = integer(env, "SUBSCRIPTION_POLL_MIN_MS", 1000, 50, 600_000);
-  const pollMaxMs = integer(env, "SUBSCRIPTION_POLL_MAX_MS", 15_000, 50, 3_600_000);
-  if (pollMaxMs < pollMinMs) throw new ConfigError("SUBSCRIPTION_POLL_MAX_MS", "must not be below SUBSCRIPTION_POLL_MIN_MS");
-  return { pollMinMs, pollMaxMs };
-}
-
-function upstreamCredentials(env: Env): Credentials | null {
-  const id = read(env, "ALIBABA_CLOUD_ACCESS_KEY_ID");
-  const secret = read(env, "ALIBABA_CLOUD_ACCESS_KEY_SECRET");
-  const token = read(env, "ALIBABA_CLOUD_SECURITY_TOKEN");
-  if (id === undefined && secret === undefined) {
-    if (token !== undefined) {
-      throw new ConfigError("ALIBABA_CLOUD_SECURITY_TOKEN", "is set without ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET");
-    }
-    return null;
-  }
-  if (id === undefined) throw new ConfigError("ALIBABA_CLOUD_ACCESS_KEY_ID", "is unset while ALIBABA_CLOUD_ACCESS_KEY_SECRET is set (set both, or neither for the emulator)");
-  if (secret === undefined) throw new ConfigError("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "is unset while ALIBABA_CLOUD_ACCESS_KEY_ID is set (set both, or neither for the emulator)");
-  if (!/^[A-Za-z0-9._-]{1,128}$/.test(id)) throw new ConfigError("ALIBABA_CLOUD_ACCESS_KEY_ID", "must be letters, digits, '.', '_' or '-'");
-  return new Credentials({ accessKeyId: id, accessKeySecret: secret, securityToken: token });
-}
-
-/** Reads every variable of design.md's table (plus the operation-limit knobs) once. */
+/** Reads the environment once: every variable's own rule first, then the rules across variables. */
 export function loadConfig(env: Env = process.env): GatewayConfig {
-  const nodeEnv = read(env, "NODE_ENV") ?? "development";
-  const production = nodeEnv === "production";
-  const credentials = upstreamCredentials(env);
+  const parsed = parseEnv(gatewayEnv, env);
+  if (!parsed.ok) throw new ConfigError(parsed.variable, parsed.problem);
+  const vars = parsed.value;
+
+  const production = vars.NODE_ENV === "production";
+  const credentials = upstreamCredentials(vars);
   const mode = credentials === null ? "emulator" : "real";
-
-  const keys = apiKeys(env);
-  const jwksUrl = absoluteUrl(env, "GATEWAY_JWKS_URL", ["https", "http"]);
-  const issuer = read(env, "GATEWAY_JWT_ISSUER") ?? null;
-  const audience = read(env, "GATEWAY_JWT_AUDIENCE") ?? null;
-  if (jwksUrl === undefined && (issuer !== null || audience !== null)) {
-    throw new ConfigError(issuer !== null ? "GATEWAY_JWT_ISSUER" : "GATEWAY_JWT_AUDIENCE", "is set without GATEWAY_JWKS_URL");
-  }
-  const hasAuthMethod = keys.length > 0 || jwksUrl !== undefined;
-  // Default: required against the real upstream, or whenever keys/JWKS were configured (a user
-  // who set keys expects them enforced); off for the plain emulator demo.
-  const authMode = oneOf(env, "GATEWAY_AUTH", ["required", "off"], mode === "real" || hasAuthMethod ? "required" : "off");
-  if (authMode === "required" && !hasAuthMethod) {
-    throw new ConfigError(
-      "GATEWAY_AUTH",
-      mode === "real"
-        ? "is required against the real upstream: set GATEWAY_API_KEYS or GATEWAY_JWKS_URL, or GATEWAY_AUTH=off explicitly"
-        : "is required but neither GATEWAY_API_KEYS nor GATEWAY_JWKS_URL is set",
-    );
-  }
-
-  const emulatorSecret = read(env, "EMULATOR_ACCESS_KEY_SECRET");
-  const emulatorId = read(env, "EMULATOR_ACCESS_KEY_ID");
-  if ((emulatorId === undefined) !== (emulatorSecret === undefined)) {
-    throw new ConfigError(emulatorId === undefined ? "EMULATOR_ACCESS_KEY_ID" : "EMULATOR_ACCESS_KEY_SECRET", "must be set together with its pair");
-  }
-
-  const redisUrl = absoluteUrl(env, "REDIS_URL", ["redis", "rediss"]);
-  const trusted = trustedDocuments(env);
-  const metricsPort = integer(env, "METRICS_PORT", 9464, 0, 65535);
+  const auth = authConfig(vars, mode);
+  const emulator = emulatorConfig(vars);
+  const subscriptions = subscriptionPolling(vars);
+  const trusted = trustedDocuments(vars.TRUSTED_DOCUMENTS);
 
   return {
-    nodeEnv,
-    listen: { host: host(env, "HOST", "127.0.0.1"), port: integer(env, "PORT", 4000, 0, 65535) },
+    nodeEnv: vars.NODE_ENV,
+    listen: { host: vars.HOST, port: vars.PORT },
     upstream: {
       mode,
       credentials,
-      endpoint: (absoluteUrl(env, "CDN_ENDPOINT", ["https", "http"]) ?? "https://cdn.aliyuncs.com").replace(/\/+$/, ""),
-      signatureVersion: oneOf(env, "CDN_SIGNATURE_VERSION", ["v3", "v1"], "v3"),
-      timeoutMs: integer(env, "CDN_TIMEOUT_MS", 5000, 1, 120_000),
-      maxAttempts: integer(env, "CDN_MAX_ATTEMPTS", 3, 1, 10),
-      rateLimit: integer(env, "CDN_RATE_LIMIT", 90, 1, 10_000),
-      cacheTtlMs: integer(env, "CDN_CACHE_TTL_MS", 1000, 0, 3_600_000),
+      endpoint: vars.CDN_ENDPOINT,
+      signatureVersion: vars.CDN_SIGNATURE_VERSION,
+      timeoutMs: vars.CDN_TIMEOUT_MS,
+      maxAttempts: vars.CDN_MAX_ATTEMPTS,
+      rateLimit: vars.CDN_RATE_LIMIT,
+      cacheTtlMs: vars.CDN_CACHE_TTL_MS,
     },
-    redisUrl: redisUrl === undefined ? null : new SecretString(redisUrl),
-    redisKeyPrefix: redisKeyPrefix(env),
-    auth: {
-      mode: authMode,
-      apiKeys: keys,
-      jwt: jwksUrl === undefined ? null : { jwksUrl, issuer, audience },
-    },
+    redisUrl: vars.REDIS_URL === undefined ? null : new SecretString(vars.REDIS_URL),
+    redisKeyPrefix: vars.REDIS_KEY_PREFIX,
+    auth,
     // With trusted documents GraphiQL could only run manifest documents: off unless asked for.
-    graphiql: flag(env, "GRAPHIQL", !production && trusted === null),
-    introspection: flag(env, "INTROSPECTION", !production),
+    graphiql: vars.GRAPHIQL ?? (!production && trusted === null),
+    introspection: vars.INTROSPECTION ?? !production,
     trustedDocuments: trusted,
-    subscriptions: subscriptionPolling(env),
-    corsOrigins: corsOrigins(env, mode === "emulator" ? "*" : []),
-    logLevel: oneOf(env, "LOG_LEVEL", LOG_LEVELS, "info"),
-    emulator: {
-      port: integer(env, "EMULATOR_PORT", 4010, 0, 65535),
-      accessKeyId: emulatorId ?? null,
-      accessKeySecret: emulatorSecret === undefined ? null : new SecretString(emulatorSecret),
-      taskSeconds: integer(env, "EMULATOR_TASK_SECONDS", 5, 0, 86_400),
-    },
+    subscriptions,
+    corsOrigins: vars.CORS_ORIGINS ?? (mode === "emulator" ? "*" : []),
+    logLevel: vars.LOG_LEVEL,
+    emulator,
     limits: {
-      maxAliases: integer(env, "MAX_ALIASES", 15, 1, 1000),
-      maxDepth: integer(env, "MAX_DEPTH", 10, 1, 100),
-      maxTokens: integer(env, "MAX_TOKENS", 2000, 10, 1_000_000),
-      maxDirectives: integer(env, "MAX_DIRECTIVES", 50, 1, 10_000),
-      maxCost: integer(env, "MAX_COST", 5000, 1, 100_000_000),
-      maxBodyBytes: integer(env, "MAX_BODY_BYTES", 1_048_576, 1024, 100 * 1_048_576),
+      maxAliases: vars.MAX_ALIASES,
+      maxDepth: vars.MAX_DEPTH,
+      maxTokens: vars.MAX_TOKENS,
+      maxDirectives: vars.MAX_DIRECTIVES,
+      maxCost: vars.MAX_COST,
+      maxBodyBytes: vars.MAX_BODY_BYTES,
     },
-    metrics: metricsPort === 0 ? null : { host: host(env, "METRICS_HOST", "127.0.0.1"), port: metricsPort },
-    shutdown: {
-      drainDelayMs: integer(env, "SHUTDOWN_DRAIN_DELAY_MS", 0, 0, 120_000),
-      timeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
-    },
+    metrics: vars.METRICS_PORT === 0 ? null : { host: vars.METRICS_HOST, port: vars.METRICS_PORT },
+    shutdown: { drainDelayMs: vars.SHUTDOWN_DRAIN_DELAY_MS, timeoutMs: vars.SHUTDOWN_TIMEOUT_MS },
   };
 }
 

@@ -3,6 +3,7 @@
  * and the request's own loaders (created fresh per request so nothing leaks between callers).
  * The HTTP layer builds one with `createRequestContext`; the schema never sees HTTP.
  */
+import { principalId } from "./auth/principal.js";
 import type { CdnExportApi, ExportKind } from "./upstream/types.js";
 import { PageLoader } from "./upstream/page-loader.js";
 import { TaskLookup } from "./upstream/entity-scan.js";
@@ -12,12 +13,15 @@ import { DownloadUrlGuard, downloadUrlPolicy, type DownloadUrlPolicy } from "./u
 export const SCOPES = ["export:read", "export:create", "export:delete"] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** An authenticated caller; null when nobody authenticated. */
-export type Principal = { name: string; scopes: ReadonlySet<string> } | null;
+/**
+ * An authenticated caller; null when nobody authenticated. `id` is unique across kinds of
+ * credential (`apikey:alice`, `jwt:alice`) and scopes per-caller state; `name` is for logs.
+ */
+export type Principal = { id: string; name: string; scopes: ReadonlySet<string> } | null;
 
 /** With auth off every request acts as this principal, so schema rules still run. */
 export function fullAccessPrincipal(name = "anonymous"): NonNullable<Principal> {
-  return { name, scopes: new Set<string>(SCOPES) };
+  return { id: principalId("anonymous", name), name, scopes: new Set<string>(SCOPES) };
 }
 
 /**

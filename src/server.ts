@@ -16,6 +16,7 @@ import type { GatewayMetrics } from "./observability/metrics.js";
 import { startMetricsServer, type MetricsServer } from "./observability/metrics-server.js";
 import { useAccessLog, useGraphQLMetrics, useRequestId } from "./observability/plugins.js";
 import { createReadiness, type ReadinessCheck } from "./observability/readiness.js";
+import type { RequestLogContext } from "./observability/request-log-context.js";
 import { RequestTracker } from "./observability/request-tracker.js";
 import { createApiKeyRing } from "./auth/api-keys.js";
 import { createAuthenticator, type Authenticator } from "./auth/authenticate.js";
@@ -62,6 +63,11 @@ export interface GatewayDeps {
   /** What resolvers call (may be a cached/coalescing wrapper around the signed client). */
   api: CdnExportApi;
   logger: Logger;
+  /**
+   * Each GraphQL request runs in its own slot of this context, named by the request-id plugin;
+   * a logger built with its `fields` as mixin then tags every line with the request id.
+   */
+  logContext?: RequestLogContext;
   metrics: GatewayMetrics;
   /** Wall clock, epoch ms (resolvers, GraphQL dates). Default Date.now. */
   now?: () => number;
@@ -171,7 +177,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       };
     },
     plugins: [
-      useRequestId({ tracker, now: monotonic }),
+      useRequestId({ tracker, now: monotonic, ...(deps.logContext ? { logContext: deps.logContext } : {}) }),
       useAccessLog({ logger, tracker, now: monotonic }),
       useGraphQLMetrics(metrics.registry),
       useCsrfPrevention(),
@@ -220,8 +226,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
       return;
     }
     // yoga answers synchronously or with a promise; either way a failure must not escape.
+    const handle = (): unknown => yoga(req, res);
     Promise.resolve()
-      .then(() => yoga(req, res))
+      .then(() => (deps.logContext ? deps.logContext.run(handle) : handle()))
       .catch((error: unknown) => {
         logger.error({ err: error }, "request handler failed");
         if (!res.headersSent) res.writeHead(500);

@@ -4,7 +4,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { inspect } from "node:util";
-import type { AuthPrincipal } from "./principal.js";
+import { principalId, type AuthPrincipal } from "./principal.js";
 
 /** A key as config holds it: a plain string or a redacting wrapper (config's `SecretString`). */
 export type ApiKeySecret = string | { reveal(): string };
@@ -40,7 +40,7 @@ export class ApiKeyRing {
       if (digests.some((d) => d.equals(digest))) throw new Error(`API key "${entry.name}": same key as another entry`);
       names.add(entry.name);
       digests.push(digest);
-      held.push({ principal: { name: entry.name, scopes: new Set(entry.scopes) }, digest });
+      held.push({ principal: { id: principalId("apikey", entry.name), name: entry.name, scopes: new Set(entry.scopes) }, digest });
     });
     this.#held = held;
   }

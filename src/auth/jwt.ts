@@ -4,7 +4,7 @@
  * flood of forged tokens cannot turn into a flood of JWKS requests.
  */
 import { createRemoteJWKSet, customFetch, jwtVerify, type FetchImplementation, type JWTPayload } from "jose";
-import type { AuthPrincipal } from "./principal.js";
+import { principalId, type AuthPrincipal } from "./principal.js";
 
 /** Asymmetric only: `none` and HMAC (a shared secret the JWKS would have to publish) are never accepted. */
 const ASYMMETRIC_ALGORITHMS = new Set([
@@ -76,7 +76,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       }
       const name = subjectOf(payload);
       if (name === null) return reject("ERR_JWT_NO_SUBJECT");
-      return { name, scopes: scopesOf(payload) };
+      return { id: principalId("jwt", name), name, scopes: scopesOf(payload) };
     },
   };
 }

@@ -9,6 +9,7 @@
  * e.g. UPSTREAM_THROTTLED and may resubscribe); once a state was delivered, a failed read is
  * logged and retried on the backoff schedule, so a blip does not end anyone's stream.
  */
+import { AsyncResource } from "node:async_hooks";
 import { Repeater } from "graphql-yoga";
 import type { TaskKey } from "../upstream/entity-scan.js";
 import { DEFAULT_POLL_INTERVALS, startTaskPoller, type PollIntervals, type Sleep, type TaskPoller } from "./task-poller.js";
@@ -67,6 +68,10 @@ export function createTaskWatchHub(options: TaskWatchHubOptions): TaskWatchHub {
   const watches = new Map<string, TaskWatch>();
   let polls = 0;
   let closed = false;
+
+  // A watch outlives the request that started it and serves others: it is created (and so polls
+  // and logs) in the hub's own async context, not in the first subscriber's request.
+  const outsideRequests = AsyncResource.bind((start: () => TaskWatch): TaskWatch => start());
 
   const subscriberCount = (): number => [...watches.values()].reduce((sum, w) => sum + w.subscribers.size, 0);
   const reportSubscribers = (): void => observer.onSubscribers?.(subscriberCount());
@@ -185,7 +190,7 @@ export function createTaskWatchHub(options: TaskWatchHubOptions): TaskWatchHub {
         const id = keyOf(key);
         let watch = watches.get(id);
         if (watch === undefined) {
-          watch = new TaskWatch(key);
+          watch = outsideRequests(() => new TaskWatch(key));
           watches.set(id, watch);
         }
         const subscriber: Subscriber = {

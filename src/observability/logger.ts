@@ -57,6 +57,8 @@ export interface LoggerOptions {
   secrets?: readonly string[];
   /** Fields on every line, e.g. `{ service: "cdn-export-gateway" }`. */
   base?: Record<string, unknown>;
+  /** Fields computed for each line: `RequestLogContext.fields` adds the current request id. */
+  mixin?: () => Record<string, unknown>;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -72,6 +74,8 @@ export function createLogger(options: LoggerOptions): Logger {
       serializers: { err: serializeError, error: serializeError },
       formatters: { level: (label) => ({ level: label }) },
       hooks: { streamWrite: scrub },
+      // A line's own fields win over the mixin's (pino's merge order).
+      ...(options.mixin ? { mixin: options.mixin } : {}),
     },
     options.destination ?? pino.destination({ fd: 1, sync: false }),
   );

@@ -7,19 +7,24 @@ import { isAsyncIterable, type Plugin } from "graphql-yoga";
 import { usePrometheus } from "@graphql-yoga/plugin-prometheus";
 import type { Registry } from "prom-client";
 import type { Logger } from "pino";
+import type { RequestLogContext } from "./request-log-context.js";
 import { requestIdFrom, type OperationRecord, type RequestTracker } from "./request-tracker.js";
 
 export interface RequestIdOptions {
   tracker: RequestTracker;
   now: () => number;
   generateId?: () => string;
+  /** Gets the id too, so every log line of the request carries it. */
+  logContext?: RequestLogContext;
 }
 
 /** Accepts a sane `x-request-id` or makes one; echoes it on the response. */
 export function useRequestId(options: RequestIdOptions): Plugin {
   return {
     onRequest({ request }) {
-      options.tracker.begin(request, requestIdFrom(request.headers, options.generateId), options.now());
+      const requestId = requestIdFrom(request.headers, options.generateId);
+      options.tracker.begin(request, requestId, options.now());
+      options.logContext?.setRequestId(requestId);
     },
     onResponse({ request, response }) {
       const tracked = options.tracker.get(request);

@@ -12,7 +12,7 @@ import { runIdempotent, type IdempotencyStorePhase } from "./run-idempotent.js";
 
 export interface IdempotencyRunnerOptions {
   store: IdempotencyStore;
-  /** Whose keys these are: the principal's name. */
+  /** Whose keys these are: the principal's kind-qualified id (an API key and a JWT subject may share a name). */
   scope: string;
   onStoreError?: (error: unknown, phase: IdempotencyStorePhase) => void;
   leaseMs?: number;
@@ -50,7 +50,7 @@ export function useIdempotency(options: IdempotencyPluginOptions): Plugin<{ prin
       extendContext({
         idempotency: idempotencyRunnerFor({
           store: options.store,
-          scope: principal.name,
+          scope: principal.id,
           ...(options.onStoreError ? { onStoreError: options.onStoreError } : {}),
         }),
       });

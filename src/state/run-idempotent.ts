@@ -9,7 +9,7 @@ export type IdempotencyStorePhase = "begin" | "complete" | "abandon";
 
 export interface RunIdempotentOptions<T> {
   store: IdempotencyStore;
-  /** Whose key this is: the principal's name, so two callers never share a key. */
+  /** Whose key this is: the principal's id, so two callers never share a key. */
   scope: string;
   key: string;
   /** `idempotencyFingerprint(operation, input)`. */

@@ -95,6 +95,19 @@ describe("createAuthenticator", () => {
     expect((await jwtOnly(bearer(KEY))).ok).toBe(false);
   });
 
+  it("an API key and a JWT subject with the same name are different principals (kind-qualified ids)", async () => {
+    const { jwt, sign } = await jwtSetup();
+    const authenticate = createAuthenticator({ mode: "required", apiKeys, jwt });
+    const byKey = await authenticate(bearer(KEY));
+    const byJwt = await authenticate(bearer(await sign("dashboard")));
+    if (!byKey.ok || !byJwt.ok) throw new Error("both credentials should authenticate");
+    expect([byKey.principal.name, byJwt.principal.name]).toEqual(["dashboard", "dashboard"]);
+    expect(byKey.principal.id).toBe("apikey:dashboard");
+    expect(byJwt.principal.id).toBe("jwt:dashboard");
+    const anonymous = await createAuthenticator({ mode: "off" })(new Headers());
+    expect(anonymous.ok && anonymous.principal.id).toBe("anonymous:anonymous");
+  });
+
   it("refuses to build 'required' with no way to authenticate", () => {
     expect(() => createAuthenticator({ mode: "required" })).toThrow(/API keys|JWKS/);
     expect(() => createAuthenticator({ mode: "required", apiKeys: createApiKeyRing([]) })).toThrow();

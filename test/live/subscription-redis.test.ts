@@ -9,7 +9,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startEmulator } from "../../src/emulator/index.js";
 import type { RunningEmulator } from "../../src/emulator/types.js";
-import { deleteKeysWithPrefix, redisReachable, TEST_REDIS_URL, uniquePrefix } from "../state/redis-test-support.js";
+import { deleteKeysWithPrefix, redisReachable, TEST_REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { postGraphQL, startServerHarness, type ServerHarness } from "../helpers/server-harness.js";
 import { subscribeSse, type GraphQLEvent } from "../helpers/sse-client.js";
 

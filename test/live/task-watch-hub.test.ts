@@ -3,7 +3,6 @@
  * schedule, emission only on change, how read failures end or do not end a watch, shutdown,
  * and a Redis outage (polls alone rather than not at all).
  */
-import { createServer } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createRedisWatchCoordinator } from "../../src/live/redis-watch-coordinator.js";
 import { createTaskReader } from "../../src/live/task-reader.js";
@@ -13,6 +12,7 @@ import { createTaskWatchHub, type TaskWatchHub, type TaskWatchObserver } from ".
 import { createRedisConnections } from "../../src/state/redis.js";
 import type { TaskKey } from "../../src/upstream/entity-scan.js";
 import { startGatewayHarness, type GatewayHarness } from "../helpers/gateway-harness.js";
+import { closedPort } from "../helpers/redis.js";
 
 const DAY = 86_400_000;
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -148,12 +148,3 @@ describe("task watch hub", () => {
     }
   });
 });
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}

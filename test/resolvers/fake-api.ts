@@ -3,6 +3,7 @@
  * and how many reads were in flight at once (to prove reads run concurrently).
  */
 import type { CdnExportApi, ExportKind, PageRequest, TaskPage, UpstreamTask } from "../../src/upstream/types.js";
+import { taskPageOf } from "../helpers/task-page.js";
 
 export interface PageRead {
   kind: ExportKind;
@@ -48,16 +49,7 @@ export function createFakeApi(sizes: Partial<Record<ExportKind, number>> = {}): 
       // Answer on a later turn so concurrent reads overlap.
       await new Promise((resolve) => setImmediate(resolve));
       inFlight -= 1;
-      const all = api.tasks[kind];
-      const start = (page.pageNumber - 1) * page.pageSize;
-      return {
-        kind,
-        pageNumber: page.pageNumber,
-        pageSize: page.pageSize,
-        totalCount: all.length,
-        tasks: all.slice(start, start + page.pageSize),
-        requestId: `req-${api.reads.length}`,
-      };
+      return taskPageOf(kind, api.tasks[kind], page, `req-${api.reads.length}`);
     },
     createUsageDetailTask: () => Promise.reject(new Error("not in this fake")),
     createUserUsageTask: () => Promise.reject(new Error("not in this fake")),

@@ -212,7 +212,7 @@ describe("createUsageExports", () => {
   test("needs export:create", async () => {
     const response = await h.execute(CREATE, {
       variables: { input: { type: "FLOW", startTime: iso(NOW - 40 * DAY), endTime: iso(NOW - 2 * DAY) } },
-      principal: { name: "reader", scopes: new Set(["export:read"]) },
+      principal: { id: "apikey:reader", name: "reader", scopes: new Set(["export:read"]) },
     });
     expect(errorCodes(response)).toEqual(["FORBIDDEN"]);
     expect(h.totalCalls()).toBe(0);

@@ -7,7 +7,7 @@ const DAY = 24 * 60 * 60 * 1000;
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 const NOW = Math.floor(Date.now() / 60_000) * 60_000;
 const INPUT = { startTime: iso(NOW - 5 * DAY), endTime: iso(NOW - DAY) };
-const principal = (...scopes: string[]): Principal => ({ name: "caller", scopes: new Set(scopes) });
+const principal = (...scopes: string[]): Principal => ({ id: "apikey:caller", name: "caller", scopes: new Set(scopes) });
 
 let h: GatewayHarness;
 let knownTaskId: string;

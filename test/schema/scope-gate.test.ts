@@ -7,7 +7,7 @@ import type { Principal } from "../../src/context.js";
 import { staticScopes } from "../../src/schema/scope-gate.js";
 import { errorCodes, startGatewayHarness, type GatewayHarness } from "../helpers/gateway-harness.js";
 
-const principal = (...scopes: string[]): Principal => ({ name: "caller", scopes: new Set(scopes) });
+const principal = (...scopes: string[]): Principal => ({ id: "apikey:caller", name: "caller", scopes: new Set(scopes) });
 const BAD_TIMES = { startTime: "2024-01-01", endTime: "not a time" };
 
 const CREATE = `mutation($i: CreateUsageExportInput!) { createUsageExport(input: $i) { taskId } }`;

@@ -3,6 +3,7 @@
  * emulator on loopback): API keys and JWTs from a JWKS, 401 without valid credentials, FORBIDDEN
  * without the scope, and neither costs an upstream call.
  */
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator } from "../../src/emulator/index.js";
 import type { RunningEmulator } from "../../src/emulator/types.js";
@@ -137,6 +138,26 @@ describe("authentication and scopes over HTTP", () => {
     const none = await postGraphQL(h.url, TASKS, { headers: bearer(noScope) });
     expect(none.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
     expect(idp.requests).toBe(1);
+  });
+
+  it("an API key and a JWT subject with the same name are two callers: one idempotency key makes two tasks", async () => {
+    const sameName = await idp.token({ subject: "creator", scope: "export:create" });
+    const variables = { i: { ...CREATE_INPUT, idempotencyKey: randomUUID() } };
+    const taskId = (body: { data?: unknown }): string | undefined => (body.data as { createUsageExport?: { taskId: string } } | null)?.createUsageExport?.taskId;
+
+    const byKey = await postGraphQL(h.url, CREATE, { headers: bearer(KEYS.creator), variables });
+    const byJwt = await postGraphQL(h.url, CREATE, { headers: bearer(sameName), variables });
+    expect(byKey.body.errors).toBeUndefined();
+    expect(byJwt.body.errors).toBeUndefined();
+    expect(taskId(byKey.body)).toBeDefined();
+    expect(taskId(byJwt.body)).toBeDefined();
+    expect(taskId(byJwt.body)).not.toBe(taskId(byKey.body));
+    expect(emulator.stats().calls.CreateUsageDetailDataExportTask).toBe(2);
+
+    // Each caller still gets its own replay.
+    const replay = await postGraphQL(h.url, CREATE, { headers: bearer(sameName), variables });
+    expect(taskId(replay.body)).toBe(taskId(byJwt.body));
+    expect(emulator.stats().calls.CreateUsageDetailDataExportTask).toBe(2);
   });
 });
 

@@ -47,6 +47,27 @@ describe("access log, request ids and metrics", () => {
     expect(line?.upstreamCalls).toBe(0);
   });
 
+  it("every line written while handling a request carries its id, upstream failure logs included", async () => {
+    const before = h.logs.records().length;
+    h.emulator!.setFaults({ serverErrorRate: 1 });
+    try {
+      // Two kinds, so the two requests' reads are not coalesced into one upstream call.
+      await Promise.all([
+        postGraphQL(h.url, TASKS, { headers: { "x-request-id": "req-fail-a" } }),
+        postGraphQL(h.url, "query Users { tasks(kind: USER_USAGE, first: 5) { totalCount } }", { headers: { "x-request-id": "req-fail-b" } }),
+      ]);
+    } finally {
+      h.emulator!.setFaults({});
+    }
+    const failures = h.logs.records().slice(before).filter((r) => r.msg === "upstream call failed");
+    const byRequest = (id: string) => failures.filter((r) => r.requestId === id);
+    expect(byRequest("req-fail-a").map((r) => r.action)).toContain("DescribeUserUsageDetailDataExportTask");
+    expect(byRequest("req-fail-b").map((r) => r.action)).toContain("DescribeUserUsageDataExportTask");
+    expect(byRequest("req-fail-a").length + byRequest("req-fail-b").length).toBe(failures.length);
+    // Outside a request there is no id to add.
+    expect(h.logs.records().find((r) => r.msg === "gateway listening")).not.toHaveProperty("requestId");
+  });
+
   it("serves upstream and GraphQL metrics on the separate metrics listener only", async () => {
     await postGraphQL(h.url, TASKS);
     expect(h.gateway.metricsUrl).not.toBeNull();

@@ -4,14 +4,13 @@
  * and connections — share only Redis and one upstream (the emulator on loopback).
  */
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { startEmulator } from "../../src/emulator/index.js";
 import type { RunningEmulator } from "../../src/emulator/types.js";
 import { UpstreamQuotaExhaustedError } from "../../src/upstream/errors.js";
-import { deleteKeysWithPrefix, redisReachable, TEST_REDIS_URL, uniquePrefix } from "../state/redis-test-support.js";
+import { closedPort, deleteKeysWithPrefix, redisReachable, TEST_REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { postGraphQL, startServerHarness, type ServerHarness } from "../helpers/server-harness.js";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.js";
 
@@ -34,15 +33,6 @@ interface CreateData {
 async function readyBody(h: ServerHarness): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${h.base}/ready`);
   return { status: res.status, body: await res.json() };
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
 }
 
 describe.skipIf(!hasRedis)("two replicas sharing one Redis", () => {

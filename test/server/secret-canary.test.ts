@@ -13,7 +13,7 @@ import { percentEncode } from "../../src/upstream/signing/index.js";
 import { startIdentityProvider, TEST_AUDIENCE, TEST_ISSUER, type TestIdentityProvider } from "../helpers/jwks-server.js";
 import { startServerHarness, type ServerHarness } from "../helpers/server-harness.js";
 import { Redis } from "ioredis";
-import { deleteKeysWithPrefix, uniquePrefix } from "../state/redis-test-support.js";
+import { deleteKeysWithPrefix, uniquePrefix } from "../helpers/redis.js";
 
 // Characters that encodeURIComponent and percentEncode treat differently, and that base64 turns into + / =.
 const SECRET = "CanarySecret-k9Q!w(7)*x'Lz~Pq3";

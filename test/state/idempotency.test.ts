@@ -7,7 +7,7 @@ import { createMemoryIdempotencyStore } from "../../src/state/idempotency-memory
 import { createRedisIdempotencyStore } from "../../src/state/idempotency-redis.js";
 import { createRedisClient } from "../../src/state/redis.js";
 import { runIdempotent } from "../../src/state/run-idempotent.js";
-import { deleteKeysWithPrefix, redisReachable, TEST_REDIS_URL, uniquePrefix } from "./redis-test-support.js";
+import { deleteKeysWithPrefix, redisReachable, TEST_REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 
 const hasRedis = await redisReachable();
 

@@ -1,22 +1,11 @@
-import { createServer } from "node:net";
 import { GraphQLError } from "graphql";
 import { describe, expect, it } from "vitest";
 import { createRedisIdempotencyStore } from "../../src/state/idempotency-redis.js";
 import { createRedisConnections } from "../../src/state/redis.js";
 import { runIdempotent } from "../../src/state/run-idempotent.js";
-import { redisReachable, TEST_REDIS_URL } from "./redis-test-support.js";
+import { closedPort, redisReachable, TEST_REDIS_URL } from "../helpers/redis.js";
 
 const hasRedis = await redisReachable();
-
-/** A loopback port nothing listens on: Redis "down". */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 describe.skipIf(!hasRedis)("redis connections (Redis up)", () => {
   it("connects both connections, reports healthy, and not after close", async () => {

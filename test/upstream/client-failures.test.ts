@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   UpstreamMalformedError,
   UpstreamRejectedError,
@@ -12,20 +12,10 @@ import {
   sequence,
   startUpstreamTestServer,
   upstreamError,
-  type UpstreamTestServer,
 } from "../helpers/upstream-test-server.js";
-import { AK, clientFor, createdBody, pageBody, taskItem } from "./fixtures.js";
+import { AK, clientFor, createdBody, pageBody, taskItem, upstreamServerForSuite } from "./fixtures.js";
 
-let server: UpstreamTestServer;
-beforeAll(async () => {
-  server = await startUpstreamTestServer({ credentials: [AK] });
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.hits.length = 0;
-});
+const server = upstreamServerForSuite();
 
 const PAGE = { pageNumber: 1, pageSize: 20 } as const;
 const CREATE = { startTime: "2024-01-01T00:00:00Z", endTime: "2024-01-02T00:00:00Z" } as const;

@@ -1,18 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createCoalescer } from "../../src/upstream/coalesce.js";
-import { json, startUpstreamTestServer, type Reply, type UpstreamTestServer } from "../helpers/upstream-test-server.js";
-import { AK, clientFor, createdBody, pageBody, taskItem } from "./fixtures.js";
+import { json, type Reply } from "../helpers/upstream-test-server.js";
+import { clientFor, createdBody, pageBody, taskItem, upstreamServerForSuite } from "./fixtures.js";
 
-let server: UpstreamTestServer;
-beforeAll(async () => {
-  server = await startUpstreamTestServer({ credentials: [AK] });
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.hits.length = 0;
-});
+const server = upstreamServerForSuite();
 
 /** A handler that holds every answer until `release()` is called. */
 function gatedHandler(reply: () => Reply): { release: () => void } {

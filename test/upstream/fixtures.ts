@@ -1,7 +1,13 @@
-/** Shared bits of the upstream client suites: demo credentials and documented answer bodies. */
+/** Shared bits of the upstream client suites: demo credentials, the suite's server, documented answer bodies. */
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { Credentials } from "../../src/upstream/credentials.js";
 import { createCdnClient, type CdnClient, type CdnClientOptions } from "../../src/upstream/client.js";
-import type { TestCredential, UpstreamTestServer } from "../helpers/upstream-test-server.js";
+import {
+  startUpstreamTestServer,
+  type TestCredential,
+  type UpstreamTestServer,
+  type UpstreamTestServerOptions,
+} from "../helpers/upstream-test-server.js";
 
 export const AK: TestCredential = { accessKeyId: "test-ak-id", accessKeySecret: "test-ak-secret" };
 export const STS: TestCredential = {
@@ -12,6 +18,45 @@ export const STS: TestCredential = {
 
 export function credentialsOf(credential: TestCredential): Credentials {
   return new Credentials(credential);
+}
+
+/**
+ * One upstream test server for the calling suite (file or describe block): started before its
+ * tests, closed after them, its recorded hits cleared after each test. The returned object
+ * forwards to that server, so it can be declared at the top and used inside tests and hooks.
+ */
+export function upstreamServerForSuite(options: UpstreamTestServerOptions = { credentials: [AK] }): UpstreamTestServer {
+  let started: UpstreamTestServer | undefined;
+  const running = (): UpstreamTestServer => {
+    if (started === undefined) throw new Error("the suite's upstream test server runs only inside tests and hooks");
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startUpstreamTestServer(options);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  afterEach(() => {
+    if (started !== undefined) started.hits.length = 0;
+  });
+  return {
+    get url() {
+      return running().url;
+    },
+    get hits() {
+      return running().hits;
+    },
+    get handler() {
+      return running().handler;
+    },
+    set handler(handler) {
+      running().handler = handler;
+    },
+    openConnections: () => running().openConnections(),
+    totalConnections: () => running().totalConnections(),
+    close: () => running().close(),
+  };
 }
 
 /** A client for the test server with small, fast defaults; override anything. */

@@ -4,7 +4,8 @@ import { createRedisClient } from "../../src/state/redis.js";
 import { createLocalInvalidationBus, createRedisInvalidationBus, type RedisInvalidationBus } from "../../src/upstream/invalidation.js";
 import { createCachedApi } from "../../src/upstream/page-cache.js";
 import type { CdnExportApi, ExportKind, PageRequest, TaskPage, UpstreamTask } from "../../src/upstream/types.js";
-import { redisReachable, TEST_REDIS_URL, uniquePrefix } from "../state/redis-test-support.js";
+import { redisReachable, TEST_REDIS_URL, uniquePrefix } from "../helpers/redis.js";
+import { taskPageOf } from "../helpers/task-page.js";
 
 const hasRedis = await redisReachable();
 
@@ -49,15 +50,7 @@ class FakeUpstream implements CdnExportApi {
       this.failNext = false;
       throw new Error("upstream unavailable");
     }
-    const start = (page.pageNumber - 1) * page.pageSize;
-    return {
-      kind,
-      pageNumber: page.pageNumber,
-      pageSize: page.pageSize,
-      totalCount: all.length,
-      tasks: all.slice(start, start + page.pageSize),
-      requestId: `req-${this.describeCalls}`,
-    };
+    return taskPageOf(kind, all, page, `req-${this.describeCalls}`);
   }
 
   createUsageDetailTask() {

@@ -1,8 +1,9 @@
 /**
  * Real Redis for tests (127.0.0.1:6379, or TEST_REDIS_URL). In CI (`REQUIRE_REDIS=1`) an
- * unreachable Redis fails the suite instead of skipping it.
+ * unreachable Redis fails the suite instead of skipping it. `closedPort()` stands for Redis down.
  */
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:net";
 import { Redis } from "ioredis";
 
 export const TEST_REDIS_URL = process.env["TEST_REDIS_URL"] ?? "redis://127.0.0.1:6379";
@@ -34,4 +35,14 @@ export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promis
     cursor = next;
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== "0");
+}
+
+/** A loopback port nothing listens on (briefly bound, then released): Redis "down". */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
 }
