@@ -57,7 +57,11 @@ export interface AccessLogLine {
  * Never the query text, variables or headers (they may hold inputs or keys).
  */
 export function useAccessLog(options: AccessLogOptions): Plugin {
-  const { logger, tracker, now } = options;
+  const { tracker, now } = options;
+  // An access line's keys are fixed (AccessLogLine): none can name a secret, so pino's key-path
+  // redaction, whose wildcard paths cost ~200 µs a line (the largest single cost of a cached
+  // query, bench case 3), is skipped for them. The value scrubber still runs on every line.
+  const logger = options.logger.child({}, { redact: { paths: [] } });
   return {
     onParams({ request, params }) {
       tracker.get(request)?.operations.push({ name: params.operationName ?? null, type: null, errorCodes: [] });

@@ -6,10 +6,24 @@ const UTC_SECONDS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
 export function parseUtcSeconds(text: string): number | null {
   const match = UTC_SECONDS.exec(text);
   if (!match) return null;
-  const [year = 0, month = 1, day = 1, hour = 0, minute = 0, second = 0] = match.slice(1).map(Number);
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  // Round-tripping rejects what Date.UTC would roll over (Feb 30, 24:00, :60).
-  return formatUtcSeconds(ms) === text ? ms : null;
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  const hour = Number(match[4]);
+  const minute = Number(match[5]);
+  const second = Number(match[6]);
+  // What Date.UTC would roll over (Feb 30, 24:00, :60) or misread (years 0–99 mean 1900–1999)
+  // is not a real UTC second. Checked by arithmetic: every DateTime the gateway serializes
+  // passes here, and formatting a Date to compare strings cost a measurable share of a query.
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  if (hour > 23 || minute > 59 || second > 59) return null;
+  return Date.UTC(year, month - 1, day, hour, minute, second);
+}
+
+/** Days in a month of the proleptic Gregorian calendar (what Date uses). */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 export function formatUtcSeconds(ms: number): string {

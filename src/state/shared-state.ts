@@ -14,7 +14,7 @@ import { createMemoryQuota, createRedisQuota, type UpstreamQuota } from "../upst
 import type { IdempotencyStore } from "./idempotency.js";
 import { createMemoryIdempotencyStore } from "./idempotency-memory.js";
 import { createRedisIdempotencyStore } from "./idempotency-redis.js";
-import { createRedisConnections, type RedisConnections } from "./redis.js";
+import type { RedisConnections } from "./redis.js";
 
 export interface SharedStateOptions {
   /** `REDIS_URL` (revealed); null = in-process state. */
@@ -60,6 +60,8 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
 
   const outage = outageLog(logger);
   let closing = false;
+  // Loaded only with REDIS_URL: a single replica never pays ioredis's start-up time and memory.
+  const { createRedisConnections } = await import("./redis.js");
   const redis = createRedisConnections(options.redisUrl, {
     connectionName: options.connectionName ?? "cdn-export-gateway",
     onError: outage.down,
