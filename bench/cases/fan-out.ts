@@ -7,10 +7,9 @@
 import type { BenchCase } from "../lib/case.js";
 import { pageReadsOf } from "../lib/emulator.js";
 import { tasksBody, taskIdsOf } from "../lib/graphql.js";
-import { interleave } from "../lib/interleave.js";
+import { roundsAtLatency } from "../lib/latency-rounds.js";
 import { atMost, exactly } from "../lib/results.js";
 import { median, round } from "../lib/stats.js";
-import { upstreamJob } from "../lib/upstream-job.js";
 
 const LATENCY_MS = 50;
 const EXPECTED_PAGES = [1, 2, 3];
@@ -34,15 +33,17 @@ export const fanOutCase: BenchCase = {
       if (pages.join() !== EXPECTED_PAGES.join() || edges !== 100 || result.json.errors) wrongReads += 1;
       return result.ms;
     };
-    const directRead = async (): Promise<number> =>
-      (await direct.call("run", upstreamJob(emulator.endpoint, 1, [1], { amount: 1 }))).latencyMs.p50;
-
-    // Warm-up at zero latency (connections, JIT: a deployed gateway is warm), then the case's latency.
-    for (let i = 0; i < WARM_UP_QUERIES; i += 1) await viaGateway();
-    await directRead();
-    await emulator.setLatency(LATENCY_MS);
-    wrongReads = 0;
-    const rounds = await interleave(context.quick ? 3 : 15, viaGateway, directRead);
+    const rounds = await roundsAtLatency({
+      emulator,
+      direct,
+      latencyMs: LATENCY_MS,
+      warmUpQueries: WARM_UP_QUERIES,
+      rounds: context.quick ? 3 : 15,
+      viaGateway,
+      beforeRounds: () => {
+        wrongReads = 0;
+      },
+    });
     const wallMs = median(rounds.a);
     const directMs = median(rounds.b);
     const overheadMs = context.shared.addedMedianMs ?? 1;
