@@ -24,8 +24,10 @@ import { createJwtVerifier } from "./auth/jwt.js";
 import { useAuthentication } from "./auth/plugin.js";
 import { useCsrfPrevention } from "./http/csrf.js";
 import { useSafeRequestParsing } from "./http/safe-request-parsing.js";
+import { useRequestBodyLimit } from "./http/body-limit.js";
 import { useOperationLimits } from "./http/operation-limits.js";
 import { useTrustedDocuments } from "./http/trusted-documents.js";
+import { useCompiledExecution } from "./execution/compiled-execution.js";
 import { createGatewayTaskWatch, type TaskWatchHub } from "./live/index.js";
 import type { IdempotencyStore } from "./state/idempotency.js";
 import { useIdempotency } from "./state/request-idempotency.js";
@@ -144,7 +146,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     // Unexpected errors become INTERNAL_SERVER_ERROR "Unexpected error." with no detail, even
     // with NODE_ENV=development; GraphQLErrors with codes pass through unchanged.
     maskedErrors: { isDev: false },
-    maxRequestBodySize: config.limits.maxBodyBytes,
+    // useRequestBodyLimit (below) enforces MAX_BODY_BYTES without yoga's per-request stream.
+    maxRequestBodySize: false,
     graphiql: config.graphiql
       ? {
           title: "cdn-export-gateway",
@@ -181,6 +184,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       useAccessLog({ logger, tracker, now: monotonic }),
       useGraphQLMetrics(metrics.registry),
       useCsrfPrevention(),
+      useRequestBodyLimit(config.limits.maxBodyBytes),
       useSafeRequestParsing(),
       useOperationLimits({ limits: config.limits, introspection: config.introspection, hideSuggestions: config.nodeEnv === "production" }),
       useAuthentication({
@@ -205,6 +209,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
               onStoreError: (error, phase) => logger.warn({ err: error, phase }, "idempotency store failed"),
             }),
           ]),
+      useCompiledExecution({ onCompileError: (errors) => logger.error({ errors }, "graphql-jit could not compile an operation") }),
       ...(deps.plugins ?? []),
     ],
   });

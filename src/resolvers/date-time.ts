@@ -1,23 +1,36 @@
 /** ISO 8601 UTC with seconds precision (`yyyy-MM-ddTHH:mm:ssZ`), the upstream's time format. */
 
-const UTC_SECONDS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
-
 /** Milliseconds since the epoch, or null unless `text` is exactly a real UTC second. */
 export function parseUtcSeconds(text: string): number | null {
-  const match = UTC_SECONDS.exec(text);
-  if (!match) return null;
-  const year = Number(match[1]);
-  const month = Number(match[2]);
-  const day = Number(match[3]);
-  const hour = Number(match[4]);
-  const minute = Number(match[5]);
-  const second = Number(match[6]);
+  // Read digit by digit rather than with a regular expression: every DateTime the gateway
+  // serializes passes here (four per task on a list), and this is several times cheaper.
+  if (text.length !== 20 || text.charCodeAt(19) !== Z) return null;
+  if (text.charCodeAt(4) !== DASH || text.charCodeAt(7) !== DASH || text.charCodeAt(10) !== T) return null;
+  if (text.charCodeAt(13) !== COLON || text.charCodeAt(16) !== COLON) return null;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
   // What Date.UTC would roll over (Feb 30, 24:00, :60) or misread (years 0–99 mean 1900–1999)
-  // is not a real UTC second. Checked by arithmetic: every DateTime the gateway serializes
-  // passes here, and formatting a Date to compare strings cost a measurable share of a query.
+  // is not a real UTC second (a -1 from `digits` fails these too).
   if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
-  if (hour > 23 || minute > 59 || second > 59) return null;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
   return Date.UTC(year, month - 1, day, hour, minute, second);
+}
+
+const [ZERO, NINE, DASH, COLON, T, Z] = ["0", "9", "-", ":", "T", "Z"].map((c) => c.charCodeAt(0)) as [number, number, number, number, number, number];
+
+/** The decimal number in `text[start, start + length)`, or -1 when any of it is not a digit. */
+function digits(text: string, start: number, length: number): number {
+  let value = 0;
+  for (let i = start; i < start + length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code < ZERO || code > NINE) return -1;
+    value = value * 10 + (code - ZERO);
+  }
+  return value;
 }
 
 /** Days in a month of the proleptic Gregorian calendar (what Date uses). */

@@ -61,13 +61,11 @@ function signV3(
   };
   const token = credentials.securityToken;
   if (token !== undefined) headers["x-acs-security-token"] = token;
-  const signed = signRequestV3(
-    { method: "POST", query: params, headers, payloadHash: EMPTY_BODY_SHA256 },
-    credentials.accessKeyId,
-    credentials.accessKeySecret,
-  );
+  // The URL carries the same canonical string that is signed: build it once.
+  const query = canonicalQueryString(params);
+  const signed = signRequestV3({ method: "POST", query, headers, payloadHash: EMPTY_BODY_SHA256 }, credentials.accessKeyId, credentials.accessKeySecret);
   headers.authorization = signed.authorization;
-  return { method: "POST", path: `/?${canonicalQueryString(params)}`, headers };
+  return { method: "POST", path: `/?${query}`, headers };
 }
 
 function signV1(

@@ -227,7 +227,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.#finish({ ok: true, status: this.#status, headers: this.#headers, text: Buffer.concat(this.#chunks).toString("utf8") });
+    // A page usually arrives in one chunk: decode it as is rather than copying it first.
+    const body = this.#chunks.length === 1 ? this.#chunks[0] : Buffer.concat(this.#chunks);
+    this.#finish({ ok: true, status: this.#status, headers: this.#headers, text: body?.toString("utf8") ?? "" });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {

@@ -6,7 +6,9 @@ import { schema } from "../../src/schema/index.js";
 describe("UTC seconds", () => {
   test("parse accepts exactly yyyy-MM-ddTHH:mm:ssZ of a real instant", () => {
     expect(parseUtcSeconds("2024-02-29T23:59:59Z")).toBe(Date.UTC(2024, 1, 29, 23, 59, 59));
-    for (const bad of ["2023-02-29T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:00:60Z", "2024-01-01T00:00:00.000Z", "2024-01-01 00:00:00Z", "2024-01-01T00:00:00+00:00", "0099-01-01T00:00:00Z", ""]) {
+    expect(parseUtcSeconds("2000-02-29T00:00:00Z")).toBe(Date.UTC(2000, 1, 29));
+    expect(parseUtcSeconds("1900-02-29T00:00:00Z")).toBeNull();
+    for (const bad of ["2023-02-29T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:00:60Z", "2024-01-01T00:00:00.000Z", "2024-01-01 00:00:00Z", "2024-01-01T00:00:00+00:00", "0099-01-01T00:00:00Z", "", "2024-1-01T00:00:00Z", "2024-01-01T00:00:0aZ", "2024-01-01T0-:00:00Z", "+024-01-01T00:00:00Z", "2024-13-01T00:00:00Z", "2024-00-10T00:00:00Z", "2024-04-31T00:00:00Z", "2024-01-01t00:00:00Z", "2024-01-01T00:00:00z"]) {
       expect(parseUtcSeconds(bad), bad).toBeNull();
     }
   });

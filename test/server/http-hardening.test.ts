@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GraphQLError, GraphQLObjectType, GraphQLSchema, GraphQLString } from "graphql";
 import { loadConfig } from "../../src/config.js";
@@ -45,6 +46,35 @@ describe("HTTP hardening with the embedded emulator", () => {
     });
     const chunked = await fetch(h.url, { method: "POST", headers: { "content-type": "application/json" }, body: stream, duplex: "half" } as RequestInit);
     expect(chunked.status).toBe(413);
+  });
+
+  it("a small chunked body still runs; a malformed Content-Length is a 400 before parsing", async () => {
+    const small = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(JSON.stringify({ query: TASKS })));
+        controller.close();
+      },
+    });
+    const chunked = await fetch(h.url, { method: "POST", headers: { "content-type": "application/json" }, body: small, duplex: "half" } as RequestInit);
+    expect(chunked.status).toBe(200);
+    expect(((await chunked.json()) as { data: { tasks: { totalCount: number } } }).data.tasks.totalCount).toBeGreaterThan(0);
+
+    // fetch always sends a valid Content-Length: speak HTTP/1.1 over a socket instead.
+    h.emulator!.resetStats();
+    const body = JSON.stringify({ query: TASKS });
+    const { host, port, pathname } = new URL(h.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), host.split(":")[0] ?? "127.0.0.1", () => {
+        socket.end(`POST ${pathname} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: +${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      });
+      let text = "";
+      socket.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    // Node's own parser or the gateway refuses it; either way nothing reaches the upstream.
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expect(h.emulator!.stats().total).toBe(0);
   });
 
   it("CORS: any origin may call the emulator-backed demo", async () => {

@@ -6,7 +6,8 @@ export const EMPTY_BODY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b93
 
 export interface V3Request {
   method: string;
-  query: Readonly<Record<string, string>>;
+  /** The parameters, or their canonical query string when the caller already built it for the URL. */
+  query: Readonly<Record<string, string>> | string;
   /** Header names in any case; `host`, `content-type` and `x-acs-*` are signed. */
   headers: Readonly<Record<string, string>>;
   payloadHash: string;
@@ -43,7 +44,7 @@ export function signRequestV3(request: V3Request, accessKeyId: string, secret: s
   const canonicalRequest = [
     request.method.toUpperCase(),
     "/",
-    canonicalQueryString(request.query),
+    typeof request.query === "string" ? request.query : canonicalQueryString(request.query),
     headers.map(([name, value]) => `${name}:${value}\n`).join(""),
     signedHeaders,
     request.payloadHash,
