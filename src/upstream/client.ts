@@ -9,7 +9,7 @@ import type { Dispatcher } from "undici";
 import { createCoalescer } from "./coalesce.js";
 import type { Credentials } from "./credentials.js";
 import { UpstreamError, UpstreamMalformedError, UpstreamRejectedError, UpstreamThrottledError } from "./errors.js";
-import { createUnlimitedQuota, type UpstreamQuota } from "./quota.js";
+import { createUnlimitedQuota, type QuotaPermit, type UpstreamQuota } from "./quota.js";
 import { createRequestSigner, type SignatureVersion } from "./request-signer.js";
 import { parseCreatedTask, parseDeletedTask, parseTaskPage } from "./response-schemas.js";
 import { createRetryPolicy, notify, type CallKind } from "./retry-policy.js";
@@ -109,8 +109,9 @@ export function createCdnClient(options: CdnClientOptions): CdnClient {
   ): Promise<T> {
     signal?.throwIfAborted();
     const queuedAt = performance.now();
+    let permit: QuotaPermit;
     try {
-      await quota.acquire(action, { ...(observer === undefined ? {} : { observer }), ...(signal === undefined ? {} : { signal }) });
+      permit = await quota.acquire(action, { ...(observer === undefined ? {} : { observer }), ...(signal === undefined ? {} : { signal }) });
     } catch (error) {
       if (error instanceof UpstreamError) report(action, attempt, queuedAt, error.outcome);
       throw error;
@@ -126,6 +127,9 @@ export function createCdnClient(options: CdnClientOptions): CdnClient {
     } catch (error) {
       if (error instanceof UpstreamError) report(action, attempt, sentAt, error.outcome, statusOf(error) ?? httpStatus);
       throw error;
+    } finally {
+      // The upstream received the call somewhere before now: it counts until one window later.
+      permit.release();
     }
   }
 

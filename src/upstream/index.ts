@@ -7,6 +7,7 @@ export {
   createUnlimitedQuota,
   type QuotaAcquireOptions,
   type QuotaOptions,
+  type QuotaPermit,
   type RedisQuotaOptions,
   type UpstreamQuota,
 } from "./quota.js";

@@ -124,23 +124,32 @@ describe.skipIf(!hasRedis)("two replicas sharing one Redis", () => {
   });
 
   it("the upstream quota (CDN_RATE_LIMIT) is one bucket for both replicas", async () => {
-    const quotaKey = `${prefix}quota:upstream`;
+    const permitsKey = `${prefix}quota:permits`;
     const rate = a.config.upstream.rateLimit;
-    // Two calls left in this window, and the window outlasts the quota's longest wait.
-    await admin.set(quotaKey, String(rate - 2), "PX", 30_000);
+    // Every permit taken by calls in flight elsewhere, for longer than the quota's longest wait.
+    const [seconds] = await admin.time();
+    const heldUntil = (Number(seconds) + 30) * 1000;
+    const elsewhere = Array.from({ length: rate }, (_, i) => `elsewhere:${i}`);
+    await admin.zadd(permitsKey, ...elsewhere.flatMap((member) => [heldUntil, member]));
+    // A call on either replica finds the shared permits taken and fails within its longest wait
+    // (any of those calls might end at once, so each waits up to CDN_RATE_LIMIT's max wait).
+    const [fromA, fromB, throttled] = await Promise.all([
+      a.client.describeTasks("USER_USAGE", { pageNumber: 1, pageSize: 1 }).catch((e: unknown) => e),
+      b.client.describeTasks("USER_USAGE", { pageNumber: 1, pageSize: 1 }).catch((e: unknown) => e),
+      postGraphQL(b.url, '{ task(kind: USER_USAGE, taskId: "absent") { taskId } }', { headers: auth }),
+    ]);
+    expect(fromA).toBeInstanceOf(UpstreamQuotaExhaustedError);
+    expect(fromB).toBeInstanceOf(UpstreamQuotaExhaustedError);
+    expect(throttled.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_THROTTLED");
+    expect(emulator.stats().total).toBe(0);
+
+    await admin.zrem(permitsKey, ...elsewhere);
     await a.client.describeTasks("USER_USAGE", { pageNumber: 1, pageSize: 1 });
     await b.client.describeTasks("USER_USAGE", { pageNumber: 1, pageSize: 1 });
-    // A third call on either replica finds the shared bucket empty and fails at once.
-    await expect(a.client.describeTasks("USER_USAGE", { pageNumber: 1, pageSize: 1 })).rejects.toBeInstanceOf(UpstreamQuotaExhaustedError);
-    await expect(b.client.describeTasks("USER_USAGE", { pageNumber: 1, pageSize: 1 })).rejects.toBeInstanceOf(UpstreamQuotaExhaustedError);
-    const throttled = await postGraphQL(b.url, '{ task(kind: USER_USAGE, taskId: "absent") { taskId } }', { headers: auth });
-    expect(throttled.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_THROTTLED");
-    expect(emulator.stats().total).toBe(2);
-
-    await admin.del(quotaKey);
-    await a.client.describeTasks("USER_USAGE", { pageNumber: 1, pageSize: 1 });
-    expect(Number(await admin.get(quotaKey))).toBeGreaterThanOrEqual(1);
-    expect(await admin.pttl(quotaKey)).toBeGreaterThan(0);
+    // Both replicas' calls sit in the one set (members are `<replica>:<call>`), expiring when unused.
+    const replicas = new Set((await admin.zrange(permitsKey, 0, -1)).map((member) => member.split(":")[0]));
+    expect(replicas.size).toBeGreaterThanOrEqual(2);
+    expect(await admin.pttl(permitsKey)).toBeGreaterThan(0);
   });
 });
 

@@ -1,22 +1,29 @@
-import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+/**
+ * The in-process quota on a fake clock (vitest's fake timers; the quota reads Date.now), so
+ * every time below is exact, and the client's use of it against a real loopback server.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { UpstreamQuotaExhaustedError } from "../../src/upstream/errors.js";
-import { createMemoryQuota, createRedisQuota, type UpstreamQuota } from "../../src/upstream/quota.js";
-import type { UpstreamObserver } from "../../src/upstream/types.js";
+import { createMemoryQuota, type QuotaPermit, type UpstreamQuota } from "../../src/upstream/quota.js";
 import { json, startUpstreamTestServer, upstreamError, type UpstreamTestServer } from "../helpers/upstream-test-server.js";
 import { AK, clientFor, pageBody } from "./fixtures.js";
+import { busiestWindow, gapsBetweenStarts, type CallSpan } from "./quota-windows.js";
 
-/** Resolution times (ms since start) of `count` concurrent acquires, sorted. */
-async function acquireTimes(quota: UpstreamQuota, count: number, observer?: UpstreamObserver): Promise<number[]> {
-  const started = performance.now();
-  const times = await Promise.all(
-    Array.from({ length: count }, async () => {
-      await quota.acquire("DescribeUserUsageDataExportTask", observer === undefined ? {} : { observer });
-      return performance.now() - started;
-    }),
-  );
-  return times.sort((a, b) => a - b);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function fakeClockQuota(ratePerSecond: number, maxWaitMs = 60_000): UpstreamQuota {
+  return createMemoryQuota({ ratePerSecond, maxWaitMs, now: () => Date.now() });
+}
+
+/** Acquires now; `granted` says whether it resolved yet. */
+function track(promise: Promise<QuotaPermit>): { granted: () => boolean; permit: Promise<QuotaPermit> } {
+  let granted = false;
+  const permit = promise.then((value) => {
+    granted = true;
+    return value;
+  });
+  permit.catch(() => undefined);
+  return { granted: () => granted, permit };
 }
 
 async function expectExhausted(quota: UpstreamQuota): Promise<void> {
@@ -27,83 +34,122 @@ async function expectExhausted(quota: UpstreamQuota): Promise<void> {
 }
 
 describe("memory quota", () => {
-  it("lets ratePerSecond calls through per second and makes the rest wait for the next window", async () => {
-    const waits: number[] = [];
-    const quota = createMemoryQuota({ ratePerSecond: 5, maxWaitMs: 3000 });
-    const times = await acquireTimes(quota, 10, { onQuotaWait: (e) => waits.push(e.waitedMs) });
-    // Lower bounds only: the sixth call cannot start before the first one-second window ends.
-    expect(times[5]).toBeGreaterThanOrEqual(950);
-    expect(waits.length).toBe(5);
-    expect(Math.min(...waits)).toBeGreaterThanOrEqual(900);
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
   });
 
-  it("fails fast with UpstreamQuotaExhaustedError when the next slot is beyond maxWaitMs", async () => {
-    const quota = createMemoryQuota({ ratePerSecond: 2, maxWaitMs: 100 });
+  it("lets an idle burst go at once, up to the burst size (90/s: 15), and paces the rest", async () => {
+    const quota = fakeClockQuota(90);
+    const burst = Array.from({ length: 15 }, () => track(quota.acquire("DescribeUsageDetailDataExportTask")));
+    const next = track(quota.acquire("DescribeUsageDetailDataExportTask"));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(burst.map((call) => call.granted())).toEqual(Array<boolean>(15).fill(true));
+    expect(next.granted()).toBe(false);
+    await vi.advanceTimersByTimeAsync(12); // one slot of 1000/90 ms
+    expect(next.granted()).toBe(true);
+  });
+
+  it("a fan-out of 12 pages reads them together when the quota is idle", async () => {
+    const quota = fakeClockQuota(90);
+    const pages = Array.from({ length: 12 }, () => track(quota.acquire("DescribeUsageDetailDataExportTask")));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pages.every((page) => page.granted())).toBe(true);
+  });
+
+  it("never lets more than the rate meet any one-second window, however long calls take", async () => {
+    const rate = 10;
+    const quota = fakeClockQuota(rate);
+    const latencies = [0, 40, 250, 5, 120, 600, 1500, 10];
+    const spans: CallSpan[] = [];
+    const calls = Array.from({ length: 80 }, async (_, i) => {
+      const permit = await quota.acquire("DescribeUsageDetailDataExportTask");
+      const start = Date.now();
+      await sleep(latencies[i % latencies.length] ?? 0);
+      spans.push({ start, end: Date.now() });
+      permit.release();
+    });
+    await vi.advanceTimersByTimeAsync(30_000);
+    await Promise.all(calls);
+    expect(spans).toHaveLength(80);
+    expect(busiestWindow(spans)).toBe(rate);
+    // Waiters after the first burst go at least one slot (100 ms) apart, give or take the 2 ms slack.
+    const queuedGaps = gapsBetweenStarts(spans).slice(rate);
+    expect(Math.min(...queuedGaps)).toBeGreaterThanOrEqual(98);
+  });
+
+  it("counts a call in flight until one window after it is over", async () => {
+    const quota = fakeClockQuota(1);
+    const first = await quota.acquire("a");
+    const second = track(quota.acquire("a"));
+    await vi.advanceTimersByTimeAsync(5_000); // the first call is still running
+    expect(second.granted()).toBe(false);
+    first.release();
+    await vi.advanceTimersByTimeAsync(999);
+    expect(second.granted()).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(second.granted()).toBe(true);
+  });
+
+  it("releases one waiter after a late timer, not the backlog", async () => {
+    const rate = 10;
+    const quota = fakeClockQuota(rate);
+    const permits = await Promise.all(Array.from({ length: rate }, () => quota.acquire("a")));
+    for (const permit of permits) permit.release();
+    const waiters = Array.from({ length: 5 }, () => track(quota.acquire("a")));
+    // The event loop stalls: the clock runs 3 s on while the timer waits to fire.
+    vi.setSystemTime(Date.now() + 3_000);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(waiters.filter((waiter) => waiter.granted())).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(waiters.filter((waiter) => waiter.granted())).toHaveLength(2);
+  });
+
+  it("lets a waiter leave on abort, with its signal's reason, and the next one take its place", async () => {
+    const quota = fakeClockQuota(1);
+    const first = await quota.acquire("a");
+    const controller = new AbortController();
+    const leaving = quota.acquire("a", { signal: controller.signal });
+    const staying = track(quota.acquire("a"));
+    const reason = new Error("client went away");
+    controller.abort(reason);
+    await expect(leaving).rejects.toBe(reason);
+    first.release();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(staying.granted()).toBe(true);
+    await expect(quota.acquire("a", { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: "AbortError" });
+  });
+
+  it("fails at once with UpstreamQuotaExhaustedError when no slot can come within maxWaitMs", async () => {
+    const quota = fakeClockQuota(2, 100);
     await quota.acquire("a");
     await quota.acquire("a");
-    await expectExhausted(quota);
+    await expectExhausted(quota); // both permits in flight: the earliest is a window away
+  });
+
+  it("fails a waiter at its deadline when the slot it expected did not come", async () => {
+    const quota = fakeClockQuota(1, 1_500);
+    await quota.acquire("a"); // never released within the test
+    const waiting = quota.acquire("CreateUserUsageDataExportTask").catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(await waiting).toBeInstanceOf(UpstreamQuotaExhaustedError);
+  });
+
+  it("reports how long a waiter waited", async () => {
+    const waits: number[] = [];
+    const quota = fakeClockQuota(1);
+    (await quota.acquire("a")).release();
+    const waiting = quota.acquire("a", { observer: { onQuotaWait: (e) => waits.push(e.waitedMs) } });
+    await vi.advanceTimersByTimeAsync(1_000);
+    await waiting;
+    expect(waits).toEqual([1_000]);
   });
 
   it("refuses a rate that is not a positive integer", () => {
     expect(() => createMemoryQuota({ ratePerSecond: 0 })).toThrow(RangeError);
     expect(() => createMemoryQuota({ ratePerSecond: 1.5 })).toThrow(RangeError);
-  });
-});
-
-describe("Redis quota (127.0.0.1:6379)", () => {
-  let redis: Redis;
-  const prefixes: string[] = [];
-  const uniquePrefix = (): string => {
-    const prefix = `test:cdn-quota:${randomUUID()}`;
-    prefixes.push(prefix);
-    return prefix;
-  };
-
-  beforeAll(async () => {
-    redis = new Redis({ host: "127.0.0.1", port: 6379, maxRetriesPerRequest: 1 });
-    // Until the client is ready the quota uses its per-process fallback: start connected.
-    await redis.ping();
-  });
-  afterEach(async () => {
-    for (const prefix of prefixes.splice(0)) {
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
-    }
-  });
-  afterAll(async () => {
-    await redis.quit();
-  });
-
-  it("shares one rate across replicas with the same prefix", async () => {
-    const keyPrefix = uniquePrefix();
-    const replicaA = createRedisQuota({ redis, keyPrefix, ratePerSecond: 3, maxWaitMs: 100 });
-    const replicaB = createRedisQuota({ redis, keyPrefix, ratePerSecond: 3, maxWaitMs: 100 });
-    await replicaA.acquire("a");
-    await replicaA.acquire("a");
-    await replicaB.acquire("b");
-    await expectExhausted(replicaB);
-    await expectExhausted(replicaA);
-    // Another prefix is another deployment.
-    await createRedisQuota({ redis, keyPrefix: uniquePrefix(), ratePerSecond: 3, maxWaitMs: 100 }).acquire("c");
-    expect(await redis.keys(`${keyPrefix}*`)).toHaveLength(1);
-  });
-
-  it("makes calls over the rate wait for the next window", async () => {
-    const quota = createRedisQuota({ redis, keyPrefix: uniquePrefix(), ratePerSecond: 4, maxWaitMs: 3000 });
-    const times = await acquireTimes(quota, 8);
-    expect(times[4]).toBeGreaterThanOrEqual(950);
-  });
-
-  it("falls back to a per-process limit when Redis is not reachable", async () => {
-    const offline = new Redis({ host: "127.0.0.1", port: 6379, lazyConnect: true, enableOfflineQueue: false });
-    try {
-      const quota = createRedisQuota({ redis: offline, keyPrefix: uniquePrefix(), ratePerSecond: 2, maxWaitMs: 50 });
-      await quota.acquire("a");
-      await quota.acquire("a");
-      await expectExhausted(quota);
-    } finally {
-      offline.disconnect();
-    }
   });
 });
 
@@ -147,5 +193,35 @@ describe("quota in the client", () => {
       await client.close();
     }
     expect(server.hits.length - from).toBe(2);
+  });
+
+  it("holds each attempt's permit until its answer (or failure) is in", async () => {
+    const events: string[] = [];
+    const inner = createMemoryQuota({ ratePerSecond: 100 });
+    const quota: UpstreamQuota = {
+      async acquire(action, options) {
+        const permit = await inner.acquire(action, options);
+        events.push("acquire");
+        return {
+          release: () => {
+            events.push("release");
+            permit.release();
+          },
+        };
+      },
+    };
+    let answers = 0;
+    server.handler = () => {
+      events.push("upstream");
+      answers += 1;
+      return answers === 1 ? upstreamError("InternalError", "oops", 500) : json(pageBody([]));
+    };
+    const client = clientFor(server, { quota, maxAttempts: 3 });
+    try {
+      await client.describeTasks("USAGE_DETAIL", { pageNumber: 1, pageSize: 50 });
+    } finally {
+      await client.close();
+    }
+    expect(events).toEqual(["acquire", "upstream", "release", "acquire", "upstream", "release"]);
   });
 });

@@ -1,0 +1,51 @@
+/** The quota's public shapes (re-exported by ../quota.ts). */
+import type { Redis } from "ioredis";
+import type { UpstreamObserver } from "../types.js";
+
+export interface QuotaAcquireOptions {
+  observer?: UpstreamObserver;
+  signal?: AbortSignal;
+}
+
+/**
+ * One call's share of the quota, held from the moment the call may go out until it is over.
+ * The upstream counts a call when it arrives, which the gateway never sees; it only knows the
+ * call arrived somewhere between its release and its answer. So the call counts for the whole
+ * of that span and one window beyond it.
+ */
+export interface QuotaPermit {
+  /** The call is over (answered, failed or abandoned). Idempotent. */
+  release(): void;
+}
+
+export interface UpstreamQuota {
+  /**
+   * Resolves when one call may go out now; rejects with UpstreamQuotaExhaustedError, or with
+   * the signal's reason when aborted while waiting. The caller must release the permit when
+   * the call is over, whatever its outcome.
+   */
+  acquire(action: string, options?: QuotaAcquireOptions): Promise<QuotaPermit>;
+}
+
+export interface QuotaOptions {
+  /** Calls per second allowed for everything sharing this quota (an integer >= 1). */
+  ratePerSecond: number;
+  /** Longest a call waits for a slot before failing. Default 2000. */
+  maxWaitMs?: number;
+}
+
+export interface MemoryQuotaOptions extends QuotaOptions {
+  /** Monotonic clock in ms (tests inject one). Default `performance.now`. */
+  now?: () => number;
+}
+
+export interface RedisQuotaOptions extends QuotaOptions {
+  redis: Redis;
+  /** Redis key prefix; replicas sharing a prefix share the quota. Default `cdn-export:quota`. */
+  keyPrefix?: string;
+  /**
+   * How long a permit counts when its replica never releases it (crashed mid-call). Must be
+   * longer than any call can take: default 125 000 (the largest CDN_TIMEOUT_MS is 120 000).
+   */
+  maxCallMs?: number;
+}
