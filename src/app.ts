@@ -12,7 +12,7 @@ import { RequestLogContext } from "./observability/request-log-context.js";
 import { combineObservers, createMetrics, upstreamLogObserver, type GatewayMetrics } from "./observability/metrics.js";
 import { schema } from "./schema/index.js";
 import { createGateway, type Gateway, type GatewayDeps } from "./server.js";
-import { downloadUrlPolicy } from "./upstream/download-policy.js";
+import { downloadUrlPolicy, reportOncePerHost } from "./upstream/download-policy.js";
 import { createCdnClient, type CdnClient } from "./upstream/client.js";
 import { Credentials } from "./upstream/credentials.js";
 import { createSharedState, type SharedState } from "./state/shared-state.js";
@@ -111,11 +111,12 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
     logger,
     logContext,
     metrics,
-    // DownloadUrls reach browsers: only the upstream's own download hosts (and, in emulator
-    // mode, the emulator's origin). Refusals log the host and reason, never the signed URL.
+    // DownloadUrls reach browsers: only the upstream's own download hosts, CDN_DOWNLOAD_ORIGINS
+    // and, in emulator mode, the emulator's origin. Refusals log the host and reason, never the
+    // signed URL, once per host and reason: a refused host is refused for every task on every read.
     downloadPolicy: downloadUrlPolicy({
-      origins: emulator === null ? [] : [emulator.url],
-      onRefused: (event) => logger.warn(event, "download URL refused: host not allowed"),
+      origins: [...(emulator === null ? [] : [emulator.url]), ...config.upstream.downloadOrigins],
+      onRefused: reportOncePerHost((event) => logger.warn(event, "download URL refused: host not allowed")),
     }),
     // Readiness must see the upstream itself, not the page cache.
     probeUpstream: (signal) => client.describeTasks("USAGE_DETAIL", { pageNumber: 1, pageSize: 1 }, { signal }),

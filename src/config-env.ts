@@ -82,6 +82,39 @@ export const envHttpUrl: z.ZodType<string, string> = envUrl(["https", "http"]).r
   return url.username === "" && url.password === "";
 }, "must not contain a user or password");
 
+/**
+ * Comma-separated http(s) origins (`scheme://host[:port]`; a trailing slash is tolerated),
+ * normalised as browsers write them (`HTTPS://Files.Example.com:443` → `https://files.example.com`).
+ * An entry with a path, query, fragment or user info is not an origin. The message says which
+ * entry by position, never its text.
+ */
+export const envOriginList: z.ZodType<string[], string> = z.string().transform((raw, ctx) => {
+  const origins = new Set<string>();
+  const entries = raw
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  for (const [index, entry] of entries.entries()) {
+    const origin = originOf(entry);
+    if (origin === null) {
+      ctx.addIssue(`must be comma-separated origins like https://files.example.com (http or https, no path); entry ${index + 1} is not one`);
+      return z.NEVER;
+    }
+    origins.add(origin);
+  }
+  return [...origins];
+});
+
+function originOf(entry: string): string | null {
+  if (!URL.canParse(entry)) return null;
+  const url = new URL(entry);
+  if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+  if (url.username !== "" || url.password !== "") return null;
+  // `new URL` drops an empty `?` or `#`, so look at the text for those.
+  if (url.pathname !== "/" || url.search !== "" || url.hash !== "" || /[?#]/.test(entry)) return null;
+  return url.origin;
+}
+
 /** A host name or IP address to listen on. */
 export const envHost: z.ZodType<string, string> = z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, "must be a host name or IP address");
 

@@ -9,7 +9,7 @@
 import { inspect } from "node:util";
 import { z } from "zod";
 import { GATEWAY_SCOPES } from "./auth/principal.js";
-import { envDefault, envEnum, envFlag, envHost, envHttpUrl, envInteger, envOptional, envText, envUrl, EnvError, parseEnv, type Env } from "./config-env.js";
+import { envDefault, envEnum, envFlag, envHost, envHttpUrl, envInteger, envOptional, envOriginList, envText, envUrl, EnvError, parseEnv, type Env } from "./config-env.js";
 import { Credentials } from "./upstream/credentials.js";
 import { LOG_LEVELS, type LogLevel } from "./observability/logger.js";
 import { ManifestError, readTrustedDocuments, type TrustedDocuments } from "./http/trusted-documents-manifest.js";
@@ -63,6 +63,8 @@ export interface GatewayConfig {
     rateLimit: number;
     /** Freshness window for page reads; 0 = off. */
     cacheTtlMs: number;
+    /** `CDN_DOWNLOAD_ORIGINS`: exact origins whose DownloadUrls clients may see, besides the Alibaba hosts. */
+    downloadOrigins: string[];
   };
   /** May carry a password, so it is held like a secret: `.reveal()` for ioredis. */
   redisUrl: SecretString | null;
@@ -187,6 +189,7 @@ const gatewayEnv = z.object({
   CDN_MAX_ATTEMPTS: integer(1, 10, 3),
   CDN_RATE_LIMIT: integer(1, 10_000, 90),
   CDN_CACHE_TTL_MS: integer(0, 3_600_000, 1000),
+  CDN_DOWNLOAD_ORIGINS: envDefault(envOriginList, []),
   REDIS_URL: envOptional(envUrl(["redis", "rediss"])),
   REDIS_KEY_PREFIX: envDefault(envText.regex(/^[A-Za-z0-9:._-]{1,64}$/, "must be 1–64 letters, digits, ':', '.', '_' or '-'"), "cdn-export-gateway:"),
   GATEWAY_API_KEYS: envDefault(apiKeys, []),
@@ -315,6 +318,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxAttempts: vars.CDN_MAX_ATTEMPTS,
       rateLimit: vars.CDN_RATE_LIMIT,
       cacheTtlMs: vars.CDN_CACHE_TTL_MS,
+      downloadOrigins: vars.CDN_DOWNLOAD_ORIGINS,
     },
     redisUrl: vars.REDIS_URL === undefined ? null : new SecretString(vars.REDIS_URL),
     redisKeyPrefix: vars.REDIS_KEY_PREFIX,

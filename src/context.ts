@@ -5,7 +5,7 @@
  */
 import { principalId } from "./auth/principal.js";
 import type { CdnExportApi, ExportKind } from "./upstream/types.js";
-import { PageLoader } from "./upstream/page-loader.js";
+import { PageLoader, type RecentTotals } from "./upstream/page-loader.js";
 import { TaskLookup } from "./upstream/entity-scan.js";
 import type { TaskWatcher } from "./live/task-watch-hub.js";
 import { DownloadUrlGuard, downloadUrlPolicy, type DownloadUrlPolicy } from "./upstream/download-policy.js";
@@ -46,6 +46,8 @@ export interface RequestContextDeps {
   signal?: AbortSignal;
   /** Bound on pages one entity scan reads per kind. */
   maxScanPages?: number;
+  /** The app's totals from earlier requests: entity scans plan their first wave with them. */
+  recentTotals?: RecentTotals;
   /** The process's shared task watches (`exportTaskUpdated`); null = subscriptions unavailable. */
   taskWatch?: TaskWatcher | null;
   /**
@@ -78,7 +80,10 @@ export interface RequestContext {
 }
 
 export function createRequestContext(deps: RequestContextDeps): RequestContext {
-  const pages = new PageLoader(deps.api, deps.signal ? { signal: deps.signal } : {});
+  const pages = new PageLoader(deps.api, {
+    ...(deps.signal ? { signal: deps.signal } : {}),
+    ...(deps.recentTotals ? { recentTotals: deps.recentTotals } : {}),
+  });
   const tasks = new TaskLookup(pages, deps.maxScanPages === undefined ? {} : { maxPages: deps.maxScanPages });
   return {
     api: deps.api,

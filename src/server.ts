@@ -11,6 +11,7 @@ import { createYoga, type GraphiQLOptions, type Plugin, type YogaLogger, type Yo
 import type { GatewayConfig } from "./config.js";
 import { createRequestContext, type IdempotencyRunner, type Principal, type RequestContext } from "./context.js";
 import { countUpstreamCalls } from "./observability/counting-api.js";
+import { RecentTotals } from "./upstream/page-loader.js";
 import type { Logger } from "./observability/logger.js";
 import type { GatewayMetrics } from "./observability/metrics.js";
 import { startMetricsServer, type MetricsServer } from "./observability/metrics-server.js";
@@ -127,6 +128,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const now = deps.now ?? Date.now;
   const monotonic = deps.monotonic ?? (() => performance.now());
   const tracker = new RequestTracker();
+  // Totals earlier requests read: entity scans plan their first wave with them (entity-scan.ts).
+  const recentTotals = new RecentTotals();
   const taskWatch =
     deps.taskWatch ?? createGatewayTaskWatch({ api: deps.api, ...config.subscriptions, logger, registry: metrics.registry });
 
@@ -175,6 +178,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
           ...(deps.downloadPolicy === undefined ? {} : { downloadPolicy: deps.downloadPolicy }),
           signal: request.signal,
           taskWatch,
+          recentTotals,
         }),
         requestId: tracked?.requestId ?? "unknown",
       };

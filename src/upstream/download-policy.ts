@@ -6,9 +6,9 @@
  *
  * Allowed: https on the default port to a host under one of `httpsHostSuffixes` (default: the
  * Alibaba Cloud domains, below), or any URL whose origin is exactly one of `origins` (the
- * embedded emulator's own, which is plain http on a loopback port). Refused: anything that
- * does not parse, carries user info (`https://user@host`), uses another scheme or port, or
- * names another host. A refused URL becomes null and is reported through `onRefused` with the
+ * embedded emulator's own, which is plain http on a loopback port, and CDN_DOWNLOAD_ORIGINS).
+ * Refused: anything that does not parse, carries user info (`https://user@host`), uses another
+ * scheme or port, or names another host. A refused URL becomes null and is reported through `onRefused` with the
  * host and reason only: signed download URLs carry credentials in their query string.
  */
 import type { ExportKind } from "./types.js";
@@ -88,6 +88,26 @@ export function checkDownloadUrl(raw: string, policy: DownloadUrlPolicy): Downlo
     return { ok: false, reason: "host", host };
   }
   return { ok: true, url: url.href };
+}
+
+/** Distinct (host, reason) pairs remembered by `reportOncePerHost`; past that, each is reported. */
+export const MAX_REPORTED_HOSTS = 1000;
+
+/**
+ * Wraps a refusal reporter so each (host, reason) is reported once for the wrapper's life (the
+ * app keeps one per process): a host the policy does not allow is refused for every task on
+ * every read, and one log line says as much as thousands. Only the report is deduplicated: the
+ * URL is still refused each time.
+ */
+export function reportOncePerHost(report: (event: DownloadUrlRefusedEvent) => void): (event: DownloadUrlRefusedEvent) => void {
+  const reported = new Set<string>();
+  return (event) => {
+    const key = `${event.reason}\u0000${event.host ?? ""}`;
+    if (reported.has(key)) return;
+    // Bounded: a list naming ever new hosts must not grow this set without end.
+    if (reported.size < MAX_REPORTED_HOSTS) reported.add(key);
+    report(event);
+  };
 }
 
 /**

@@ -1,10 +1,10 @@
 /**
  * Entity lookups by (kind, taskId). The upstream has no "get one task" operation, so lookups
  * batch into one scan of the shared per-request pages (PageLoader): pages this request already
- * read are searched first for free, then the rest are read concurrently in growing waves (sized
- * by the hit rate when the batch is dense, see waveSize), stopping as soon as every key is found
- * and never past the total the upstream reports (its three-month window) or `maxPages`, so a
- * missing id cannot read forever.
+ * read are searched first for free, then the rest are read concurrently in waves (see
+ * waveSize), stopping as soon as every key is found and never past the total the upstream
+ * reports (its three-month window) or `maxPages`, so a missing id cannot read forever. No page
+ * is read twice.
  */
 import DataLoader from "dataloader";
 import type { ExportKind, TaskPage, UpstreamTask } from "./types.js";
@@ -22,9 +22,8 @@ export interface TaskLookupOptions {
 }
 
 export const DEFAULT_MAX_SCAN_PAGES = 100;
-/** Pages per wave: page 1 alone (it tells the total), then 1, 2, 4, 8, 8, ... */
-const WAVE_SIZES = [1, 1, 2, 4, 8] as const;
-const MAX_WAVE = 8;
+/** Largest wave of a sparse scan, which doubles the pages searched each wave: 1, 1, 2, 4, 8, 8, ... */
+const MAX_SPARSE_WAVE = 8;
 /** Wanted tasks per page read, at or above which the next wave is sized by that rate. */
 const DENSE_KEYS_PER_PAGE = 2;
 
@@ -82,15 +81,22 @@ function keyOf({ kind, taskId }: TaskKey): string {
 }
 
 /**
- * Pages the next wave reads: the growing schedule, or — when the pages read so far held at least
- * DENSE_KEYS_PER_PAGE wanted tasks each — as many pages as that rate says the missing ones need,
- * so a large batch (100 `_entities` spread over 12 pages) takes two round trips instead of five.
- * A sparse batch keeps the schedule: from one or two hits the rate says nothing reliable.
+ * Pages the next wave reads.
+ * - Total unknown: page 1 alone, which tells it.
+ * - Nothing searched yet, total known (from a recent request): as many pages as the batch would
+ *   fill at DENSE_KEYS_PER_PAGE, so 100 `_entities` over 12 pages take one round trip, while a
+ *   single `task` still reads page 1 alone (most lookups are of recent tasks).
+ * - Pages searched held DENSE_KEYS_PER_PAGE wanted tasks each or more: as many as that rate says
+ *   the missing ones need.
+ * - Otherwise (sparse: one or two hits say nothing reliable): double the pages searched, at
+ *   most MAX_SPARSE_WAVE at once.
  */
-function waveSize(wave: number, missing: number, found: number, scanned: number): number {
-  const scheduled = WAVE_SIZES[wave] ?? MAX_WAVE;
-  if (scanned === 0 || found / scanned < DENSE_KEYS_PER_PAGE) return scheduled;
-  return Math.max(scheduled, Math.ceil(missing / (found / scanned)));
+export function waveSize(totalKnown: boolean, missing: number, found: number, searched: number): number {
+  if (!totalKnown) return 1;
+  if (searched === 0) return Math.ceil(missing / DENSE_KEYS_PER_PAGE);
+  const doubling = Math.min(Math.max(searched, 1), MAX_SPARSE_WAVE);
+  const rate = found / searched;
+  return rate < DENSE_KEYS_PER_PAGE ? doubling : Math.max(doubling, Math.ceil(missing / rate));
 }
 
 async function scanKind(
@@ -100,9 +106,9 @@ async function scanKind(
   maxPages: number,
 ): Promise<Map<string, UpstreamTask>> {
   const found = new Map<string, UpstreamTask>();
-  const scanned = new Set<number>();
+  const searched = new Set<number>();
   const absorb = (pageNumber: number, page: TaskPage): void => {
-    scanned.add(pageNumber);
+    searched.add(pageNumber);
     for (const task of page.tasks) {
       if (wanted.has(task.taskId) && !found.has(task.taskId)) found.set(task.taskId, task);
     }
@@ -115,13 +121,16 @@ async function scanKind(
   // Pages other fields of this request already asked for cost nothing more.
   await readWave(pages.requestedPages(kind).filter((p) => p <= maxPages));
 
-  for (let wave = 0; found.size < wanted.size; wave += 1) {
-    const total = pages.knownTotal(kind);
-    const lastPage = Math.min(total === undefined ? 1 : pageCount(total, pages.pageSize), maxPages);
-    const size = total === undefined ? 1 : waveSize(wave, wanted.size - found.size, found.size, scanned.size);
+  while (found.size < wanted.size) {
+    // Before any answer of this request is in, a recent request's total plans the first wave;
+    // only a total this request read ends the scan (the list may have grown or emptied since).
+    const total = pages.recentTotal(kind);
+    const pagesOfTotal = total === undefined ? 1 : pageCount(total, pages.pageSize);
+    const lastPage = Math.min(pages.knownTotal(kind) === undefined ? Math.max(pagesOfTotal, 1) : pagesOfTotal, maxPages);
+    const size = waveSize(total !== undefined, wanted.size - found.size, found.size, searched.size);
     const next: number[] = [];
     for (let p = 1; p <= lastPage && next.length < size; p += 1) {
-      if (!scanned.has(p)) next.push(p);
+      if (!searched.has(p)) next.push(p);
     }
     if (next.length === 0) break;
     await readWave(next);

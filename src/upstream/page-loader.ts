@@ -18,6 +18,35 @@ import {
 export interface PageLoaderOptions {
   /** Aborts reads still in flight when the request goes away. */
   signal?: AbortSignal;
+  /** The app's store of totals earlier requests read; without it each request starts blind. */
+  recentTotals?: RecentTotals;
+}
+
+/** How long a TotalCount read by an earlier request may plan a later one's reads. */
+export const RECENT_TOTAL_MAX_AGE_MS = 60_000;
+
+/**
+ * The latest TotalCount per kind that any request of one app read, shared across its requests:
+ * lets an entity scan plan its first wave before page 1 answers. Never an answer in itself.
+ */
+export class RecentTotals {
+  readonly #seen = new Map<ExportKind, { total: number; seenAt: number }>();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  record(kind: ExportKind, total: number): void {
+    this.#seen.set(kind, { total, seenAt: this.now() });
+  }
+
+  /** The total last read for `kind`, if within RECENT_TOTAL_MAX_AGE_MS. */
+  get(kind: ExportKind): number | undefined {
+    const seen = this.#seen.get(kind);
+    return seen !== undefined && this.now() - seen.seenAt <= RECENT_TOTAL_MAX_AGE_MS ? seen.total : undefined;
+  }
+
+  forget(kind: ExportKind): void {
+    this.#seen.delete(kind);
+  }
 }
 
 interface PageKey {
@@ -30,10 +59,12 @@ export class PageLoader {
   readonly #loader: DataLoader<PageKey, TaskPage, string>;
   readonly #totals = new Map<ExportKind, number>();
   readonly #requested = new Map<ExportKind, Set<number>>();
+  readonly #recentTotals: RecentTotals | undefined;
 
   constructor(api: CdnExportApi, options: PageLoaderOptions = {}) {
     const { signal } = options;
     const callOptions = signal ? { signal } : undefined;
+    this.#recentTotals = options.recentTotals;
     this.#loader = new DataLoader<PageKey, TaskPage, string>(
       (keys) =>
         // Each key is its own upstream call (the API has no multi-page read); all run at once.
@@ -42,6 +73,7 @@ export class PageLoader {
             api.describeTasks(kind, { pageNumber, pageSize: this.pageSize }, callOptions).then(
               (page) => {
                 this.#totals.set(kind, page.totalCount);
+                this.#recentTotals?.record(kind, page.totalCount);
                 return page;
               },
               (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
@@ -66,16 +98,26 @@ export class PageLoader {
     return this.#totals.get(kind);
   }
 
+  /**
+   * This request's total for `kind`, else one an earlier request of the app read within
+   * RECENT_TOTAL_MAX_AGE_MS. Only for planning which pages to read before any answer is in:
+   * the list may have changed since, so nothing a client sees may rest on it.
+   */
+  recentTotal(kind: ExportKind): number | undefined {
+    return this.#totals.get(kind) ?? this.#recentTotals?.get(kind);
+  }
+
   /** Pages of `kind` already read or in flight in this request (reading them again is free). */
   requestedPages(kind: ExportKind): number[] {
     return [...this.#requestedSet(kind)].sort((a, b) => a - b);
   }
 
-  /** Forgets `kind` (after this request created or deleted a task of it). */
+  /** Forgets `kind` (after this request created or deleted a task of it), recent total included. */
   clear(kind: ExportKind): void {
     for (const pageNumber of this.#requestedSet(kind)) this.#loader.clear({ kind, pageNumber });
     this.#requested.delete(kind);
     this.#totals.delete(kind);
+    this.#recentTotals?.forget(kind);
   }
 
   #requestedSet(kind: ExportKind): Set<number> {
