@@ -82,6 +82,7 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
       redisUrl: config.redisUrl?.reveal() ?? null,
       keyPrefix: config.redisKeyPrefix,
       rateLimit: config.upstream.rateLimit,
+      quotaWaitMs: config.upstream.quotaWaitMs,
       logger,
     });
   } catch (error) {

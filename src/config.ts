@@ -61,6 +61,8 @@ export interface GatewayConfig {
     maxAttempts: number;
     /** Upstream calls per second, whole deployment. */
     rateLimit: number;
+    /** Longest a call waits for a quota slot before failing with UPSTREAM_THROTTLED. */
+    quotaWaitMs: number;
     /** Freshness window for page reads; 0 = off. */
     cacheTtlMs: number;
     /** `CDN_DOWNLOAD_ORIGINS`: exact origins whose DownloadUrls clients may see, besides the Alibaba hosts. */
@@ -188,6 +190,7 @@ const gatewayEnv = z.object({
   CDN_TIMEOUT_MS: integer(1, 120_000, 5000),
   CDN_MAX_ATTEMPTS: integer(1, 10, 3),
   CDN_RATE_LIMIT: integer(1, 10_000, 90),
+  CDN_QUOTA_WAIT_MS: integer(0, 60_000, 5000),
   CDN_CACHE_TTL_MS: integer(0, 3_600_000, 1000),
   CDN_DOWNLOAD_ORIGINS: envDefault(envOriginList, []),
   REDIS_URL: envOptional(envUrl(["redis", "rediss"])),
@@ -317,6 +320,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       timeoutMs: vars.CDN_TIMEOUT_MS,
       maxAttempts: vars.CDN_MAX_ATTEMPTS,
       rateLimit: vars.CDN_RATE_LIMIT,
+      quotaWaitMs: vars.CDN_QUOTA_WAIT_MS,
       cacheTtlMs: vars.CDN_CACHE_TTL_MS,
       downloadOrigins: vars.CDN_DOWNLOAD_ORIGINS,
     },

@@ -20,6 +20,7 @@ import {
   Kind,
   OperationTypeNode,
   getOperationAST,
+  getVariableValues,
   type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
@@ -28,7 +29,6 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from "graphql";
-import { getVariableValues } from "graphql/execution/values.js";
 import { isAsyncIterable, type Plugin } from "graphql-yoga";
 
 export interface CompiledExecutionOptions {

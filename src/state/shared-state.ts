@@ -23,6 +23,8 @@ export interface SharedStateOptions {
   keyPrefix: string;
   /** `CDN_RATE_LIMIT`: upstream calls per second for all replicas together. */
   rateLimit: number;
+  /** `CDN_QUOTA_WAIT_MS`: how long a call may wait for a quota slot (default the quota's own). */
+  quotaWaitMs?: number;
   logger: Pick<Logger, "info" | "warn">;
   /** CLIENT SETNAME of the connections. */
   connectionName?: string;
@@ -49,7 +51,7 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     const bus = createLocalInvalidationBus({ onError: onBusError });
     return {
       mode: "memory",
-      quota: createMemoryQuota({ ratePerSecond: options.rateLimit }),
+      quota: createMemoryQuota({ ratePerSecond: options.rateLimit, ...maxWait(options) }),
       bus,
       idempotency: createMemoryIdempotencyStore(options.now ? { now: options.now } : {}),
       readinessChecks: [],
@@ -85,7 +87,7 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
   let closed: Promise<void> | null = null;
   return {
     mode: "redis",
-    quota: createRedisQuota({ redis: redis.commands, ratePerSecond: options.rateLimit, keyPrefix: `${options.keyPrefix}quota` }),
+    quota: createRedisQuota({ redis: redis.commands, ratePerSecond: options.rateLimit, ...maxWait(options), keyPrefix: `${options.keyPrefix}quota` }),
     bus,
     idempotency: createRedisIdempotencyStore({ redis: redis.commands, prefix: options.keyPrefix }),
     readinessChecks: [{ name: "redis", critical: false, check: () => Promise.resolve(redis.isRedisHealthy()) }],
@@ -123,4 +125,8 @@ function outageLog(logger: Pick<Logger, "info" | "warn">): { down: (error: Error
       logger.info({ redis: "available" }, "Redis connection restored: shared state is back");
     },
   };
+}
+
+function maxWait(options: SharedStateOptions): { maxWaitMs?: number } {
+  return options.quotaWaitMs === undefined ? {} : { maxWaitMs: options.quotaWaitMs };
 }

@@ -27,6 +27,7 @@ describe("loadConfig defaults", () => {
       timeoutMs: 5000,
       maxAttempts: 3,
       rateLimit: 90,
+      quotaWaitMs: 5000,
       cacheTtlMs: 1000,
     });
     expect(config.redisUrl).toBeNull();
@@ -86,9 +87,10 @@ describe("loadConfig defaults", () => {
       MAX_ALIASES: "3",
       MAX_BODY_BYTES: "2048",
       METRICS_PORT: "0",
+      CDN_QUOTA_WAIT_MS: "750",
     });
     expect(config.listen).toEqual({ host: "0.0.0.0", port: 0 });
-    expect(config.upstream).toMatchObject({ endpoint: "http://127.0.0.1:4010", signatureVersion: "v1", timeoutMs: 250, maxAttempts: 5, rateLimit: 20, cacheTtlMs: 0 });
+    expect(config.upstream).toMatchObject({ endpoint: "http://127.0.0.1:4010", signatureVersion: "v1", timeoutMs: 250, maxAttempts: 5, rateLimit: 20, quotaWaitMs: 750, cacheTtlMs: 0 });
     expect(config.redisUrl?.reveal()).toBe("redis://127.0.0.1:6379");
     expect(config.auth.mode).toBe("required");
     expect(config.auth.jwt).toEqual({ jwksUrl: "https://issuer.example/.well-known/jwks.json", issuer: "https://issuer.example/", audience: "cdn-export" });
