@@ -61,6 +61,8 @@ function gatewayEnv(port: number, options: GatewayStartOptions): Record<string, 
   };
   if (options.upstream !== undefined) {
     env.CDN_ENDPOINT = options.upstream.url;
+    // The emulator's plain-http download URLs are shown, not refused (bench/README.md).
+    env.CDN_DOWNLOAD_ORIGINS = options.upstream.url;
     env.ALIBABA_CLOUD_ACCESS_KEY_ID = options.upstream.accessKeyId;
     env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = options.upstream.accessKeySecret;
   }

@@ -11,9 +11,9 @@ import { lastFullDay } from "./time-range.js";
 export const AUTH_HEADERS: Readonly<Record<string, string>> = { authorization: `Bearer ${BENCH_API_KEY}` };
 
 /** What a dashboard shows of a task. */
-// No downloadUrl: a gateway pointed at a separate emulator (real mode) refuses and logs its http
-// loopback URLs on every read, a cost no real deployment pays (see bench/README.md).
-const TASK_FIELDS = "id kind taskId name status rawStatus createdAt updatedAt startTime endTime";
+// downloadUrl included: the bench's gateways allow the separate emulator's origin through
+// CDN_DOWNLOAD_ORIGINS (bench/lib/gateway.ts), as a deployment allows Alibaba's hosts.
+const TASK_FIELDS = "id kind taskId name status rawStatus createdAt updatedAt startTime endTime downloadUrl";
 
 export const TASKS_QUERY = `query Tasks($first: Int!, $after: String) {
   tasks(first: $first, after: $after) {
