@@ -5,7 +5,6 @@
  */
 import type { DestinationStream } from "pino";
 import { configSecrets, type GatewayConfig } from "./config.js";
-import { startEmulator } from "./emulator/index.js";
 import type { RunningEmulator } from "./emulator/types.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 import { RequestLogContext } from "./observability/request-log-context.js";
@@ -60,6 +59,8 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
   let credentials = config.upstream.credentials;
   let endpoint = config.upstream.endpoint;
   if (credentials === null) {
+    // Loaded only without credentials: a real deployment never needs the emulator's code.
+    const { startEmulator } = await import("./emulator/index.js");
     emulator = await startEmulator({
       host: "127.0.0.1",
       port: 0,

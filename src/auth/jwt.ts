@@ -3,7 +3,7 @@
  * jose. The key set is cached and refetched at most once per cooldown on an unknown `kid`, so a
  * flood of forged tokens cannot turn into a flood of JWKS requests.
  */
-import { createRemoteJWKSet, customFetch, jwtVerify, type FetchImplementation, type JWTPayload } from "jose";
+import type { FetchImplementation, JWTPayload } from "jose";
 import { principalId, type AuthPrincipal } from "./principal.js";
 
 /** Asymmetric only: `none` and HMAC (a shared secret the JWKS would have to publish) are never accepted. */
@@ -46,12 +46,19 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   for (const alg of algorithms) {
     if (!ASYMMETRIC_ALGORITHMS.has(alg)) throw new Error(`JWT verifier: algorithm ${alg} is not an accepted asymmetric algorithm`);
   }
-  const jwks = createRemoteJWKSet(new URL(options.jwksUrl), {
-    timeoutDuration: options.jwksTimeoutMs ?? 5_000,
-    cooldownDuration: options.jwksCooldownMs ?? 30_000,
-    cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
-    ...(options.fetch ? { [customFetch]: options.fetch } : {}),
-  });
+  const jwksUrl = new URL(options.jwksUrl);
+  // jose loads only when JWTs are configured (API keys alone never need it): ~30 ms of start-up.
+  const jose = import("jose").then((lib) => ({
+    jwtVerify: lib.jwtVerify,
+    jwks: lib.createRemoteJWKSet(jwksUrl, {
+      timeoutDuration: options.jwksTimeoutMs ?? 5_000,
+      cooldownDuration: options.jwksCooldownMs ?? 30_000,
+      cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
+      ...(options.fetch ? { [lib.customFetch]: options.fetch } : {}),
+    }),
+  }));
+  // A failed load surfaces in verify (every token refused), not as an unhandled rejection.
+  jose.catch(() => undefined);
   const verifyOptions = {
     algorithms,
     clockTolerance: options.clockToleranceSec ?? 30,
@@ -70,6 +77,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) return reject("ERR_JWT_MALFORMED");
       let payload: JWTPayload;
       try {
+        const { jwtVerify, jwks } = await jose;
         ({ payload } = await jwtVerify(token, jwks, verifyOptions));
       } catch (error) {
         return reject(errorCode(error));
