@@ -33,8 +33,15 @@ export interface RequestSigner {
 
 /** `yyyy-MM-ddTHH:mm:ssZ`: UTC without milliseconds, as both signatures require. */
 export function formatAcsDate(epochMs: number): string {
-  return `${new Date(epochMs).toISOString().slice(0, 19)}Z`;
+  // Every call within one second signs the same date: format it once per second.
+  const second = Math.floor(epochMs / 1000);
+  if (second !== lastDate.second) {
+    lastDate = { second, text: `${new Date(second * 1000).toISOString().slice(0, 19)}Z` };
+  }
+  return lastDate.text;
 }
+
+let lastDate = { second: Number.NaN, text: "" };
 
 export function createRequestSigner(options: RequestSignerOptions): RequestSigner {
   const { credentials, host, now, nonce } = options;

@@ -99,10 +99,10 @@ describe("createCoalescer", () => {
   it("cancels the shared call only when every caller has aborted", async () => {
     const coalescer = createCoalescer<string>();
     let sharedSignal: AbortSignal | undefined;
-    const call = (signal: AbortSignal): Promise<string> => {
+    const call = (signal: AbortSignal | undefined): Promise<string> => {
       sharedSignal = signal;
       return new Promise((_resolve, reject) => {
-        signal.addEventListener("abort", () => reject(new Error("shared call cancelled")));
+        signal?.addEventListener("abort", () => reject(new Error("shared call cancelled")));
       });
     };
     const a = new AbortController();
@@ -117,6 +117,30 @@ describe("createCoalescer", () => {
     b.abort();
     await expect(second).rejects.toMatchObject({ name: "AbortError" });
     expect(sharedSignal?.aborted).toBe(true);
+    expect(coalescer.size).toBe(0);
+  });
+
+  it("starts a call without a signal for a caller without one; callers who join later may still leave", async () => {
+    const coalescer = createCoalescer<string>();
+    const received: (AbortSignal | undefined)[] = [];
+    let finish: (value: string) => void = () => undefined;
+    const call = (signal: AbortSignal | undefined): Promise<string> => {
+      received.push(signal);
+      return new Promise((resolve) => {
+        finish = resolve;
+      });
+    };
+    const staying = coalescer.run("k", call);
+    const leaver = new AbortController();
+    const leaving = coalescer.run("k", call, leaver.signal);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(received).toEqual([undefined]);
+    leaver.abort();
+    await expect(leaving).rejects.toMatchObject({ name: "AbortError" });
+    expect(coalescer.size).toBe(1);
+    finish("page");
+    await expect(staying).resolves.toBe("page");
     expect(coalescer.size).toBe(0);
   });
 

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { formatAcsDate } from "../../src/upstream/request-signer.js";
 import { percentEncode, signRequestV1, signRequestV3 } from "../../src/upstream/signing/index.js";
 
 const vectors = z
@@ -80,5 +81,18 @@ describe("percentEncode", () => {
     ["+/=", "%2B%2F%3D"],
   ])("%s → %s", (input, expected) => {
     expect(percentEncode(input)).toBe(expected);
+  });
+});
+
+describe("formatAcsDate", () => {
+  it("formats UTC to the second, across second, day and year boundaries", () => {
+    const direct = (epochMs: number): string => `${new Date(epochMs).toISOString().slice(0, 19)}Z`;
+    const instants = [0, 999, 1000, 1001, -1, -1000, -1001, 1_700_000_000_000, 1_700_000_000_999, 1_704_067_199_999, 1_704_067_200_000];
+    // Twice over, in order and back: a once-per-second cache must never hand out a stale date.
+    for (const epochMs of [...instants, ...instants.slice().reverse(), ...instants]) {
+      expect(formatAcsDate(epochMs)).toBe(direct(epochMs));
+    }
+    expect(formatAcsDate(1_704_067_200_000)).toBe("2024-01-01T00:00:00Z");
+    expect(() => formatAcsDate(Number.NaN)).toThrow(RangeError);
   });
 });

@@ -27,10 +27,12 @@ function isSignedHeader(name: string): boolean {
 
 /** The signed headers, lower-cased and sorted, with trimmed values. */
 function canonicalHeaders(headers: Readonly<Record<string, string>>): Array<[string, string]> {
-  return Object.entries(headers)
-    .map(([name, value]): [string, string] => [name.toLowerCase(), value.trim()])
-    .filter(([name]) => isSignedHeader(name))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const signed: Array<[string, string]> = [];
+  for (const name of Object.keys(headers)) {
+    const lower = name.toLowerCase();
+    if (isSignedHeader(lower)) signed.push([lower, (headers[name] ?? "").trim()]);
+  }
+  return signed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 export function sha256Hex(data: string | Uint8Array): string {
@@ -40,15 +42,14 @@ export function sha256Hex(data: string | Uint8Array): string {
 /** ACS3-HMAC-SHA256, exactly as `@alicloud/openapi-core` computes it. */
 export function signRequestV3(request: V3Request, accessKeyId: string, secret: string): V3Signed {
   const headers = canonicalHeaders(request.headers);
-  const signedHeaders = headers.map(([name]) => name).join(";");
-  const canonicalRequest = [
-    request.method.toUpperCase(),
-    "/",
-    typeof request.query === "string" ? request.query : canonicalQueryString(request.query),
-    headers.map(([name, value]) => `${name}:${value}\n`).join(""),
-    signedHeaders,
-    request.payloadHash,
-  ].join("\n");
+  const query = typeof request.query === "string" ? request.query : canonicalQueryString(request.query);
+  let canonicalRequest = `${request.method.toUpperCase()}\n/\n${query}\n`;
+  let signedHeaders = "";
+  for (const [name, value] of headers) {
+    canonicalRequest += `${name}:${value}\n`;
+    signedHeaders += signedHeaders === "" ? name : `;${name}`;
+  }
+  canonicalRequest += `\n${signedHeaders}\n${request.payloadHash}`;
   const hashedCanonicalRequest = sha256Hex(canonicalRequest);
   const stringToSign = `${V3_ALGORITHM}\n${hashedCanonicalRequest}`;
   const signature = createHmac("sha256", secret).update(stringToSign).digest("hex");
