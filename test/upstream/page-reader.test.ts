@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { UpstreamMalformedError } from "../../src/upstream/errors.js";
 import { parseTaskPage, parseTaskPageWithSchema, readTaskPage } from "../../src/upstream/response-schemas.js";
 import type { TaskPage } from "../../src/upstream/types.js";
+import { seededRandom } from "../../src/emulator/prng.js";
 
 const ACTION = "DescribeUserUsageDetailDataExportTask";
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -110,17 +111,6 @@ function agree(body: unknown): "fast" | "schema-ok" | "rejected" {
   return "fast";
 }
 
-/** Small deterministic PRNG (mulberry32) for the combined mutations. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("readTaskPage (the fast page reader)", () => {
   it("reads a valid page by itself, exactly as the schema would", () => {
@@ -145,7 +135,7 @@ describe("readTaskPage (the fast page reader)", () => {
   });
 
   it("agrees with the schema on combined mutations", () => {
-    const random = prng(6);
+    const random = seededRandom(6); // deterministic combined mutations
     const mutations: Mutation[] = [{ kind: "delete" }, { kind: "extra" }, ...VALUES.map((value) => ({ kind: "set" as const, value }))];
     const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
     for (let round = 0; round < 2000; round += 1) {
