@@ -33,21 +33,30 @@ export interface RequestSigner {
 
 /** `yyyy-MM-ddTHH:mm:ssZ`: UTC without milliseconds, as both signatures require. */
 export function formatAcsDate(epochMs: number): string {
-  // Every call within one second signs the same date: format it once per second.
-  const second = Math.floor(epochMs / 1000);
-  if (second !== lastDate.second) {
-    lastDate = { second, text: `${new Date(second * 1000).toISOString().slice(0, 19)}Z` };
-  }
-  return lastDate.text;
+  return `${new Date(Math.floor(epochMs / 1000) * 1000).toISOString().slice(0, 19)}Z`;
 }
 
-let lastDate = { second: Number.NaN, text: "" };
+/** The signing date of `now()`; every call within one second signs the same text, formatted once. */
+function acsDateClock(now: () => number): () => string {
+  let second = Number.NaN;
+  let text = "";
+  return () => {
+    const epochMs = now();
+    const current = Math.floor(epochMs / 1000);
+    if (current !== second) {
+      text = formatAcsDate(epochMs);
+      second = current;
+    }
+    return text;
+  };
+}
 
 export function createRequestSigner(options: RequestSignerOptions): RequestSigner {
-  const { credentials, host, now, nonce } = options;
+  const { credentials, host, nonce } = options;
+  const date = acsDateClock(options.now);
   return options.signatureVersion === "v1"
-    ? { sign: (action, params) => signV1(credentials, action, params, now, nonce) }
-    : { sign: (action, params) => signV3(credentials, host, action, params, now, nonce) };
+    ? { sign: (action, params) => signV1(credentials, action, params, date, nonce) }
+    : { sign: (action, params) => signV3(credentials, host, action, params, date, nonce) };
 }
 
 function signV3(
@@ -55,14 +64,14 @@ function signV3(
   host: string,
   action: string,
   params: Readonly<Record<string, string>>,
-  now: () => number,
+  date: () => string,
   nonce: () => string,
 ): SignedRequest {
   const headers: Record<string, string> = {
     host,
     "x-acs-action": action,
     "x-acs-version": API_VERSION,
-    "x-acs-date": formatAcsDate(now()),
+    "x-acs-date": date(),
     "x-acs-signature-nonce": nonce(),
     "x-acs-content-sha256": EMPTY_BODY_SHA256,
   };
@@ -79,7 +88,7 @@ function signV1(
   credentials: Credentials,
   action: string,
   params: Readonly<Record<string, string>>,
-  now: () => number,
+  date: () => string,
   nonce: () => string,
 ): SignedRequest {
   const query: Record<string, string> = {
@@ -91,7 +100,7 @@ function signV1(
     SignatureMethod: "HMAC-SHA1",
     SignatureVersion: "1.0",
     SignatureNonce: nonce(),
-    Timestamp: formatAcsDate(now()),
+    Timestamp: date(),
   };
   const token = credentials.securityToken;
   if (token !== undefined) query.SecurityToken = token;

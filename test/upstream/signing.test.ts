@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { formatAcsDate } from "../../src/upstream/request-signer.js";
+import { createRequestSigner, formatAcsDate } from "../../src/upstream/request-signer.js";
+import { Credentials } from "../../src/upstream/credentials.js";
 import { percentEncode, signRequestV1, signRequestV3 } from "../../src/upstream/signing/index.js";
 
 const vectors = z
@@ -94,5 +95,22 @@ describe("formatAcsDate", () => {
     }
     expect(formatAcsDate(1_704_067_200_000)).toBe("2024-01-01T00:00:00Z");
     expect(() => formatAcsDate(Number.NaN)).toThrow(RangeError);
+  });
+});
+
+describe("request signer date", () => {
+  it("signs the current second, even when the clock moves back and forth across seconds", () => {
+    let clock = 0;
+    const credentials = new Credentials({ accessKeyId: "id", accessKeySecret: "secret" });
+    const signers = (["v3", "v1"] as const).map((signatureVersion) =>
+      createRequestSigner({ credentials, signatureVersion, host: "cdn.example", now: () => clock, nonce: () => "n" }),
+    );
+    const instants = [999, 1000, 1001, 999, -1, 1_704_067_199_999, 1_704_067_200_000, 1_704_067_199_999];
+    for (const epochMs of instants) {
+      clock = epochMs;
+      const [v3, v1] = signers.map((signer) => signer.sign("DescribeUserUsageDataExportTask", { PageNumber: "1" }));
+      expect(v3?.headers["x-acs-date"]).toBe(formatAcsDate(epochMs));
+      expect(decodeURIComponent(/Timestamp=([^&]+)/.exec(v1?.path ?? "")?.[1] ?? "")).toBe(formatAcsDate(epochMs));
+    }
   });
 });
