@@ -11,12 +11,12 @@ import { RequestLogContext } from "./observability/request-log-context.js";
 import { combineObservers, createMetrics, upstreamLogObserver, type GatewayMetrics } from "./observability/metrics.js";
 import { schema } from "./schema/index.js";
 import { createGateway, type Gateway, type GatewayDeps } from "./server.js";
-import { downloadUrlPolicy, reportOncePerHost } from "./upstream/download-policy.js";
+import { downloadUrlPolicy, reportOncePerHost } from "./exports/download-policy.js";
 import { createCdnClient, type CdnClient } from "./upstream/client.js";
 import { Credentials } from "./upstream/credentials.js";
 import { createSharedState, type SharedState } from "./state/shared-state.js";
 import { createGatewayTaskWatch } from "./live/index.js";
-import { createCachedApi } from "./upstream/page-cache.js";
+import { createCachedApi } from "./reading/page-cache.js";
 
 export interface AppOptions {
   /** Log destination (tests collect lines); stdout when omitted. */

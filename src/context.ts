@@ -5,10 +5,10 @@
  */
 import { principalId } from "./auth/principal.js";
 import type { CdnExportApi, ExportKind } from "./upstream/types.js";
-import { PageLoader, type RecentTotals } from "./upstream/page-loader.js";
-import { TaskLookup } from "./upstream/entity-scan.js";
+import { PageLoader, type RecentTotals } from "./reading/page-loader.js";
+import { TaskLookup } from "./reading/entity-scan.js";
 import type { TaskWatcher } from "./live/task-watch-hub.js";
-import { DownloadUrlGuard, downloadUrlPolicy, type DownloadUrlPolicy } from "./upstream/download-policy.js";
+import { DownloadUrlGuard, downloadUrlPolicy, type DownloadUrlPolicy } from "./exports/download-policy.js";
 
 export const SCOPES = ["export:read", "export:create", "export:delete"] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -28,7 +28,7 @@ export function fullAccessPrincipal(name = "anonymous"): NonNullable<Principal> 
  * Runs a create at most once per idempotency key (implemented by the idempotency layer).
  * `fingerprint` identifies the request body so a reused key with other input can be refused.
  * The server builds one per request, bound to the authenticated principal, so keys are scoped
- * to the caller (src/state/request-idempotency.ts).
+ * to the caller (src/http/idempotency-key.ts).
  */
 export interface IdempotencyRunner {
   run<T>(key: string, fingerprint: string, create: () => Promise<T>): Promise<T>;

@@ -11,7 +11,7 @@ import { createYoga, type GraphiQLOptions, type Plugin, type YogaLogger, type Yo
 import type { GatewayConfig } from "./config.js";
 import { createRequestContext, type IdempotencyRunner, type Principal, type RequestContext } from "./context.js";
 import { countUpstreamCalls } from "./observability/counting-api.js";
-import { RecentTotals } from "./upstream/page-loader.js";
+import { RecentTotals } from "./reading/page-loader.js";
 import type { Logger } from "./observability/logger.js";
 import type { GatewayMetrics } from "./observability/metrics.js";
 import { startMetricsServer, type MetricsServer } from "./observability/metrics-server.js";
@@ -31,9 +31,9 @@ import { useTrustedDocuments } from "./http/trusted-documents.js";
 import { useCompiledExecution } from "./execution/compiled-execution.js";
 import { createGatewayTaskWatch, type TaskWatchHub } from "./live/index.js";
 import type { IdempotencyStore } from "./state/idempotency.js";
-import { useIdempotency } from "./state/request-idempotency.js";
+import { useIdempotency } from "./http/idempotency-key.js";
 import type { CdnExportApi } from "./upstream/types.js";
-import type { DownloadUrlPolicy } from "./upstream/download-policy.js";
+import type { DownloadUrlPolicy } from "./exports/download-policy.js";
 
 export const GRAPHQL_PATH = "/graphql";
 

@@ -16,7 +16,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import type { TaskKey } from "../upstream/entity-scan.js";
+import type { TaskKey } from "../reading/entity-scan.js";
 import { parseUpdate, type TaskUpdate } from "./task-update.js";
 import type { WatchCoordinator, WatchGroupHandlers, WatchMembership } from "./watch-coordinator.js";
 

@@ -3,8 +3,8 @@
  * `CdnExportApi`, pages of PageSize 50, one entity scan), so a poll costs what a `task` query
  * costs and shares the page freshness window with every other reader of that kind.
  */
-import { TaskLookup, type TaskKey } from "../upstream/entity-scan.js";
-import { PageLoader } from "../upstream/page-loader.js";
+import { TaskLookup, type TaskKey } from "../reading/entity-scan.js";
+import { PageLoader } from "../reading/page-loader.js";
 import type { CdnExportApi, UpstreamTask } from "../upstream/types.js";
 
 /** The task as the upstream lists it now; null when it does not list it. */

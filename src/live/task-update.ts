@@ -7,8 +7,8 @@ import { GraphQLError } from "graphql";
 import { z } from "zod";
 import { ErrorCode, gatewayError } from "../errors.js";
 import { toGatewayError } from "../resolvers/upstream-errors.js";
-import { taskStatus } from "../resolvers/task-status.js";
-import type { TaskKey } from "../upstream/entity-scan.js";
+import { taskStatus } from "../reading/task-status.js";
+import type { TaskKey } from "../reading/entity-scan.js";
 import type { ExportKind, UpstreamTask } from "../upstream/types.js";
 
 export interface WatchError {

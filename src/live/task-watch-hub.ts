@@ -11,7 +11,7 @@
  */
 import { AsyncResource } from "node:async_hooks";
 import { Repeater } from "graphql-yoga";
-import type { TaskKey } from "../upstream/entity-scan.js";
+import type { TaskKey } from "../reading/entity-scan.js";
 import { DEFAULT_POLL_INTERVALS, startTaskPoller, type PollIntervals, type Sleep, type TaskPoller } from "./task-poller.js";
 import type { TaskReader } from "./task-reader.js";
 import { errorUpdate, fingerprint, isFinal, notFoundUpdate, type TaskUpdate } from "./task-update.js";

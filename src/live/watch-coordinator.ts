@@ -3,7 +3,7 @@
  * join a task's group; the coordinator says when this replica should poll (it leads) and hands
  * over updates other replicas published. In one process the only replica always leads.
  */
-import type { TaskKey } from "../upstream/entity-scan.js";
+import type { TaskKey } from "../reading/entity-scan.js";
 import type { TaskUpdate } from "./task-update.js";
 
 export interface WatchGroupHandlers {

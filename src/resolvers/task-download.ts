@@ -1,13 +1,13 @@
 /**
  * `ExportTask.download`: what a frontend needs to fetch a task's Excel file. The URL passes the
- * request's download policy (upstream/download-policy.ts) or is null; the file name is built
+ * request's download policy (exports/download-policy.ts) or is null; the file name is built
  * from the task alone, in characters that are safe in any file system and in a
  * Content-Disposition header, so a frontend can use it as-is (`<a download=…>`).
  */
 import type { RequestContext } from "../context.js";
 import type { ExportKind, UpstreamTask } from "../upstream/types.js";
 import { toUtcSeconds } from "./date-time.js";
-import { taskStatus } from "./task-status.js";
+import { taskStatus } from "../reading/task-status.js";
 
 export interface TaskDownload {
   /** Null until the task succeeded, or when the policy refused the upstream's URL. */

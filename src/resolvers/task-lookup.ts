@@ -1,7 +1,7 @@
 /** Single-task reads (`task`, `node`, federation `_entities`): all go through the batched TaskLookup. */
 import type { RequestContext } from "../context.js";
 import { badUserInput } from "../errors.js";
-import type { TaskKey } from "../upstream/entity-scan.js";
+import type { TaskKey } from "../reading/entity-scan.js";
 import { EXPORT_KINDS, type ExportKind, type UpstreamTask } from "../upstream/types.js";
 import { withUpstreamErrors } from "./upstream-errors.js";
 

@@ -3,7 +3,7 @@ import type { RequestContext } from "../context.js";
 import { ErrorCode, gatewayError } from "../errors.js";
 import type { TaskUpdate } from "../live/task-update.js";
 import { reviveError } from "../live/task-update.js";
-import type { TaskKey } from "../upstream/entity-scan.js";
+import type { TaskKey } from "../reading/entity-scan.js";
 import type { UpstreamTask } from "../upstream/types.js";
 
 export function subscribeTaskUpdates(ctx: RequestContext, key: TaskKey): AsyncIterable<TaskUpdate> {

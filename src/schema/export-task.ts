@@ -9,9 +9,9 @@
 import type { UpstreamTask, ExportKind as ExportKindValue } from "../upstream/types.js";
 import { lookupReference, lookupTask, nodeIdOf, parseNodeId } from "../resolvers/task-lookup.js";
 import { resolveTasksConnection } from "../resolvers/tasks-connection.js";
-import { taskStatus } from "../resolvers/task-status.js";
+import { taskStatus } from "../reading/task-status.js";
 import { taskIdInput } from "../resolvers/input-rules.js";
-import { MAX_WINDOW_SIZE } from "../upstream/paging.js";
+import { MAX_WINDOW_SIZE } from "../reading/paging.js";
 import { builder } from "./builder.js";
 import { requireScope } from "./auth.js";
 import { ExportKind, ExportTaskStatus } from "./enums.js";

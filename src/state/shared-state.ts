@@ -9,7 +9,7 @@
  */
 import type { Logger } from "pino";
 import type { ReadinessCheck } from "../observability/readiness.js";
-import { createLocalInvalidationBus, createRedisInvalidationBus, type InvalidationBus } from "../upstream/invalidation.js";
+import { createLocalInvalidationBus, createRedisInvalidationBus, type InvalidationBus } from "./invalidation-bus.js";
 import { createMemoryQuota, createRedisQuota, type UpstreamQuota } from "../upstream/quota.js";
 import type { IdempotencyStore } from "./idempotency.js";
 import { createMemoryIdempotencyStore } from "./idempotency-memory.js";

@@ -9,7 +9,7 @@
  * gateway cannot see when the upstream receives it: only that it happened in between.
  */
 export { createMemoryQuota } from "./quota/memory-quota.js";
-export { createRedisQuota } from "./quota/redis-quota.js";
+export { createRedisQuota } from "../state/quota/redis-quota.js";
 export type {
   MemoryQuotaOptions,
   QuotaAcquireOptions,

@@ -11,7 +11,7 @@ import type { EmulatorOptions, RunningEmulator } from "../../src/emulator/types.
 import { schema } from "../../src/schema/index.js";
 import { createCdnClient, Credentials, type CdnClient, type CdnClientOptions } from "../../src/upstream/index.js";
 import { ACTIONS, type CdnExportApi, type ExportKind } from "../../src/upstream/types.js";
-import { downloadUrlPolicy, type DownloadUrlPolicy } from "../../src/upstream/download-policy.js";
+import { downloadUrlPolicy, type DownloadUrlPolicy } from "../../src/exports/download-policy.js";
 import { useCompiledExecution } from "../../src/execution/compiled-execution.js";
 
 export interface GatewayHarnessOptions {

@@ -10,7 +10,7 @@ import { nextPollDelay } from "../../src/live/task-poller.js";
 import type { TaskUpdate } from "../../src/live/task-update.js";
 import { createTaskWatchHub, type TaskWatchHub, type TaskWatchObserver } from "../../src/live/task-watch-hub.js";
 import { createRedisConnections } from "../../src/state/redis.js";
-import type { TaskKey } from "../../src/upstream/entity-scan.js";
+import type { TaskKey } from "../../src/reading/entity-scan.js";
 import { startGatewayHarness, type GatewayHarness } from "../helpers/gateway-harness.js";
 import { closedPort } from "../helpers/redis.js";
 

@@ -1,6 +1,6 @@
 /** ExportTask.download and downloadUrl against the real emulator, under the download policy. */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { downloadUrlPolicy, type DownloadUrlRefusedEvent } from "../../src/upstream/download-policy.js";
+import { downloadUrlPolicy, type DownloadUrlRefusedEvent } from "../../src/exports/download-policy.js";
 import type { CdnExportApi } from "../../src/upstream/types.js";
 import { startGatewayHarness, type GatewayHarness } from "../helpers/gateway-harness.js";
 import { postGraphQL, startServerHarness } from "../helpers/server-harness.js";

@@ -4,7 +4,7 @@
  */
 import DataLoader from "dataloader";
 import { realignWindow } from "./cursor-realign.js";
-import type { CdnExportApi, ExportKind, TaskPage, UpstreamTask } from "./types.js";
+import type { CdnExportApi, ExportKind, TaskPage, UpstreamTask } from "../upstream/types.js";
 import {
   LOADER_PAGE_SIZE,
   needsTotalCount,

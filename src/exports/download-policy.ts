@@ -11,7 +11,7 @@
  * scheme or port, or names another host. A refused URL becomes null and is reported through `onRefused` with the
  * host and reason only: signed download URLs carry credentials in their query string.
  */
-import type { ExportKind } from "./types.js";
+import type { ExportKind } from "../upstream/types.js";
 
 /**
  * upstream-api.md documents DownloadUrl only as `https://…/billing_data/xxx`: the export files

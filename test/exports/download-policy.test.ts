@@ -1,7 +1,7 @@
 /** Which DownloadUrls pass the policy, and the file names the gateway suggests. */
 import { describe, expect, test } from "vitest";
 import { downloadFileName } from "../../src/resolvers/task-download.js";
-import { checkDownloadUrl, DownloadUrlGuard, downloadUrlPolicy, type DownloadUrlRefusedEvent } from "../../src/upstream/download-policy.js";
+import { checkDownloadUrl, DownloadUrlGuard, downloadUrlPolicy, type DownloadUrlRefusedEvent } from "../../src/exports/download-policy.js";
 
 const alibaba = downloadUrlPolicy();
 const emulatorMode = downloadUrlPolicy({ origins: ["http://127.0.0.1:4010"] });

@@ -1,8 +1,8 @@
 import type { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { createRedisClient } from "../../src/state/redis.js";
-import { createLocalInvalidationBus, createRedisInvalidationBus, type RedisInvalidationBus } from "../../src/upstream/invalidation.js";
-import { createCachedApi } from "../../src/upstream/page-cache.js";
+import { createLocalInvalidationBus, createRedisInvalidationBus, type RedisInvalidationBus } from "../../src/state/invalidation-bus.js";
+import { createCachedApi } from "../../src/reading/page-cache.js";
 import type { CdnExportApi, ExportKind, PageRequest, TaskPage, UpstreamTask } from "../../src/upstream/types.js";
 import { redisReachable, TEST_REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { taskPageOf } from "../helpers/task-page.js";

@@ -20,7 +20,7 @@
  */
 import type { PageLoader } from "./page-loader.js";
 import { needsTotalCount, pageCount, pageStartOffset, pagesForRange, windowRange, type CursorAnchor, type WindowRequest } from "./paging.js";
-import type { ExportKind, UpstreamTask } from "./types.js";
+import type { ExportKind, UpstreamTask } from "../upstream/types.js";
 
 /** Pages one cursor's search may read beyond those the request reads anyway. */
 export const MAX_SEARCH_PAGES = 8;

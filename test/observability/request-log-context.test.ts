@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { createTaskWatchHub } from "../../src/live/task-watch-hub.js";
 import { RequestLogContext } from "../../src/observability/request-log-context.js";
-import { fakeTask } from "../resolvers/fake-api.js";
+import { fakeTask } from "../helpers/fake-api.js";
 
 describe("RequestLogContext", () => {
   it("names the request for everything it awaits, and nothing outside it", async () => {

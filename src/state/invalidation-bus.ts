@@ -3,7 +3,7 @@
  * cache (its own and, over Redis pub/sub, other replicas') to drop that kind.
  */
 import type { Redis } from "ioredis";
-import { EXPORT_KINDS, type ExportKind } from "./types.js";
+import { EXPORT_KINDS, type ExportKind } from "../upstream/types.js";
 
 export type InvalidationHandler = (kind: ExportKind) => void;
 

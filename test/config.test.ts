@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { ConfigError, configSecrets, loadConfig, type Env } from "../../src/config.js";
+import { ConfigError, configSecrets, loadConfig, type Env } from "../src/config.js";
 
 const CANARY = "canary-secret-Zq9vX2mP7rT4";
 const REAL = { ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAIexampleid", ALIBABA_CLOUD_ACCESS_KEY_SECRET: CANARY, GATEWAY_AUTH: "off" };

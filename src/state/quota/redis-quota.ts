@@ -8,13 +8,13 @@
  * when it answers, and otherwise stop counting on their own after `maxCallMs`.
  */
 import { randomUUID } from "node:crypto";
-import { UpstreamQuotaExhaustedError } from "../errors.js";
-import { notify } from "../retry-policy.js";
-import type { UpstreamObserver } from "../types.js";
-import { createMemoryQuota } from "./memory-quota.js";
+import { UpstreamQuotaExhaustedError } from "../../upstream/errors.js";
+import { notify } from "../../upstream/retry-policy.js";
+import type { UpstreamObserver } from "../../upstream/types.js";
+import { createMemoryQuota } from "../../upstream/quota/memory-quota.js";
 import { RedisPermitStore, type TakeOutcome } from "./redis-scripts.js";
-import { DEFAULT_MAX_WAIT_MS, WINDOW_MS, abortError, checkedRate, pacingParams } from "./schedule.js";
-import type { QuotaAcquireOptions, QuotaPermit, RedisQuotaOptions, UpstreamQuota } from "./types.js";
+import { DEFAULT_MAX_WAIT_MS, WINDOW_MS, abortError, checkedRate, pacingParams } from "../../upstream/quota/schedule.js";
+import type { QuotaAcquireOptions, QuotaPermit, RedisQuotaOptions, UpstreamQuota } from "../../upstream/quota/types.js";
 
 const DEFAULT_REDIS_PREFIX = "cdn-export:quota";
 /** Longer than the longest CDN_TIMEOUT_MS (120 s): a permit never expires under a live call. */

@@ -3,7 +3,7 @@
  * and how many reads were in flight at once (to prove reads run concurrently).
  */
 import type { CdnExportApi, ExportKind, PageRequest, TaskPage, UpstreamTask } from "../../src/upstream/types.js";
-import { taskPageOf } from "../helpers/task-page.js";
+import { taskPageOf } from "./task-page.js";
 
 export interface PageRead {
   kind: ExportKind;

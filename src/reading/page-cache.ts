@@ -8,8 +8,8 @@
  * generation it started in and only stores its page if none has happened since, so a read that
  * raced a create can never put the pre-create page back into the cache.
  */
-import type { InvalidationBus } from "./invalidation.js";
-import type { CallOptions, CdnExportApi, ExportKind, PageRequest, TaskPage } from "./types.js";
+import type { InvalidationBus } from "../state/invalidation-bus.js";
+import type { CallOptions, CdnExportApi, ExportKind, PageRequest, TaskPage } from "../upstream/types.js";
 
 export interface PageCacheObserver {
   /** `hit`: from the window; `shared`: joined a read in flight; `miss`: called the upstream. */

@@ -3,10 +3,10 @@
  * A wave is the set of reads started together (all in flight before any answers).
  */
 import { describe, expect, test } from "vitest";
-import { TaskLookup, waveSize } from "../../src/upstream/entity-scan.js";
-import { PageLoader, RECENT_TOTAL_MAX_AGE_MS, RecentTotals } from "../../src/upstream/page-loader.js";
+import { TaskLookup, waveSize } from "../../src/reading/entity-scan.js";
+import { PageLoader, RECENT_TOTAL_MAX_AGE_MS, RecentTotals } from "../../src/reading/page-loader.js";
 import type { ExportKind } from "../../src/upstream/types.js";
-import { createFakeApi, fakeTask, type FakeApi } from "./fake-api.js";
+import { createFakeApi, fakeTask, type FakeApi } from "../helpers/fake-api.js";
 
 const KIND: ExportKind = "USAGE_DETAIL";
 

@@ -7,10 +7,10 @@ import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { UpstreamQuotaExhaustedError } from "../../src/upstream/errors.js";
 import { createRedisQuota, type UpstreamQuota } from "../../src/upstream/quota.js";
-import { RedisPermitStore } from "../../src/upstream/quota/redis-scripts.js";
+import { RedisPermitStore } from "../../src/state/quota/redis-scripts.js";
 import { pacingParams } from "../../src/upstream/quota/schedule.js";
 import { deleteKeysWithPrefix, redisReachable, TEST_REDIS_URL, uniquePrefix } from "../helpers/redis.js";
-import { busiestWindow, gapsBetweenStarts, type CallSpan } from "./quota-windows.js";
+import { busiestWindow, gapsBetweenStarts, type CallSpan } from "../upstream/quota-windows.js";
 
 const hasRedis = await redisReachable();
 

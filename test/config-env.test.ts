@@ -1,9 +1,9 @@
 /** The env helpers the gateway's config and the emulator CLI share (src/config-env.ts). */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { envDefault, envEnum, envFlag, envInteger, envOptional, envRate, envText, parseEnv } from "../../src/config-env.js";
-import { loadConfig } from "../../src/config.js";
-import { readEmulatorCliConfig } from "../../src/emulator/cli-config.js";
+import { envDefault, envEnum, envFlag, envInteger, envOptional, envRate, envText, parseEnv } from "../src/config-env.js";
+import { loadConfig } from "../src/config.js";
+import { readEmulatorCliConfig } from "../src/emulator/cli-config.js";
 
 const schema = z.object({
   PORT: envDefault(envInteger(0, 65535), 4000),

@@ -1,10 +1,10 @@
 /** Shift-aware cursors: v2 payloads, the order test, and the bounded search over a fake list. */
 import { describe, expect, test } from "vitest";
-import { classifyPage, compareTaskIds, locateAnchor, MAX_SEARCH_PAGES, orderAgainst, realignWindow } from "../../src/upstream/cursor-realign.js";
-import { PageLoader, readTaskWindow } from "../../src/upstream/page-loader.js";
-import { cursorAnchor, decodeCursor, decodeCursorPosition, encodeCursor, InvalidWindowError, parseWindowArgs, type CursorAnchor } from "../../src/upstream/paging.js";
+import { classifyPage, compareTaskIds, locateAnchor, MAX_SEARCH_PAGES, orderAgainst, realignWindow } from "../../src/reading/cursor-realign.js";
+import { PageLoader, readTaskWindow } from "../../src/reading/page-loader.js";
+import { cursorAnchor, decodeCursor, decodeCursorPosition, encodeCursor, InvalidWindowError, parseWindowArgs, type CursorAnchor } from "../../src/reading/paging.js";
 import type { UpstreamTask } from "../../src/upstream/types.js";
-import { createFakeApi, fakeTask, type FakeApi } from "./fake-api.js";
+import { createFakeApi, fakeTask, type FakeApi } from "../helpers/fake-api.js";
 
 const BASE = Date.UTC(2024, 5, 1) / 1000;
 

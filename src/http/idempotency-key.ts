@@ -7,8 +7,8 @@
 import { createHash } from "node:crypto";
 import type { Plugin } from "graphql-yoga";
 import type { IdempotencyRunner, Principal } from "../context.js";
-import type { IdempotencyStore } from "./idempotency.js";
-import { runIdempotent, type IdempotencyStorePhase } from "./run-idempotent.js";
+import type { IdempotencyStore } from "../state/idempotency.js";
+import { runIdempotent, type IdempotencyStorePhase } from "../state/run-idempotent.js";
 
 export interface IdempotencyRunnerOptions {
   store: IdempotencyStore;

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
-import { PageLoader, readTaskWindow } from "../../src/upstream/page-loader.js";
-import { TaskLookup } from "../../src/upstream/entity-scan.js";
-import { encodeCursor, parseWindowArgs, type ConnectionArgs } from "../../src/upstream/paging.js";
-import { createFakeApi } from "./fake-api.js";
+import { PageLoader, readTaskWindow } from "../../src/reading/page-loader.js";
+import { TaskLookup } from "../../src/reading/entity-scan.js";
+import { encodeCursor, parseWindowArgs, type ConnectionArgs } from "../../src/reading/paging.js";
+import { createFakeApi } from "../helpers/fake-api.js";
 
 function window(loader: PageLoader, args: ConnectionArgs) {
   return readTaskWindow(loader, "USAGE_DETAIL", parseWindowArgs(args));

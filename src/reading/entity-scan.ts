@@ -7,7 +7,7 @@
  * is read twice.
  */
 import DataLoader from "dataloader";
-import type { ExportKind, TaskPage, UpstreamTask } from "./types.js";
+import type { ExportKind, TaskPage, UpstreamTask } from "../upstream/types.js";
 import { pageCount } from "./paging.js";
 import type { PageLoader } from "./page-loader.js";
 

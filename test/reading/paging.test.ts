@@ -13,7 +13,7 @@ import {
   windowPageInfo,
   windowRange,
   type ConnectionArgs,
-} from "../../src/upstream/paging.js";
+} from "../../src/reading/paging.js";
 
 /** Relay's algorithm over a materialised list: the reference the arithmetic must match. */
 function referenceWindow(total: number, args: ConnectionArgs): number[] {

@@ -7,7 +7,7 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const children: ChildProcess[] = [];
 
 function startMain(env: Record<string, string>): { child: ChildProcess; stdout: () => string; stderr: () => string } {

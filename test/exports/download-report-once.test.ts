@@ -1,6 +1,6 @@
 /** reportOncePerHost: one report per (host, reason), however many tasks and reads refuse it. */
 import { describe, expect, test } from "vitest";
-import { DownloadUrlGuard, downloadUrlPolicy, MAX_REPORTED_HOSTS, reportOncePerHost, type DownloadUrlRefusedEvent } from "../../src/upstream/download-policy.js";
+import { DownloadUrlGuard, downloadUrlPolicy, MAX_REPORTED_HOSTS, reportOncePerHost, type DownloadUrlRefusedEvent } from "../../src/exports/download-policy.js";
 
 const task = (taskId: string, downloadUrl: string) => ({ kind: "USAGE_DETAIL" as const, taskId, downloadUrl });
 
