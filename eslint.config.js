@@ -1,9 +1,10 @@
 // Type-aware linting: floating promises and unsafe `any` are errors (issue #2).
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import { layeringConfig } from "./eslint.layers.js";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "coverage/", "bench/results.json", "eslint.config.js"] },
+  { ignores: ["dist/", "node_modules/", "coverage/", "bench/results.json", "eslint.config.js", "eslint.layers.js", "eslint.layers.d.ts", "test/fixtures/layering/"] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -31,4 +32,5 @@ export default tseslint.config(
       "@typescript-eslint/no-non-null-assertion": "off",
     },
   },
+  layeringConfig,
 );
