@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 import { layeringConfig } from "./eslint.layers.js";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "coverage/", "bench/results.json", "eslint.config.js", "eslint.layers.js", "eslint.layers.d.ts", "test/fixtures/layering/"] },
+  { ignores: ["dist/", "node_modules/", "coverage/", "bench/results.json", "eslint.config.js", "eslint.layers.js", "eslint.layers.d.ts", "scripts/build.mjs", "test/fixtures/layering/"] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
