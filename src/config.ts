@@ -185,6 +185,8 @@ const gatewayEnv = z.object({
   ALIBABA_CLOUD_SECURITY_TOKEN: envOptional(envText),
   HOST: envDefault(envHost, "127.0.0.1"),
   PORT: port(4000),
+  /** `on`: serve the embedded emulator on purpose (required with NODE_ENV=production and no credentials). */
+  CDN_EMULATOR: envOptional(envEnum(["on", "off"])),
   CDN_ENDPOINT: envDefault(envHttpUrl, "https://cdn.aliyuncs.com").transform((url) => url.replace(/\/+$/, "")),
   CDN_SIGNATURE_VERSION: envDefault(envEnum(["v3", "v1"]), "v3"),
   CDN_TIMEOUT_MS: integer(1, 120_000, 5000),
@@ -235,8 +237,17 @@ function upstreamCredentials(vars: GatewayEnv): Credentials | null {
     if (token !== undefined) {
       throw new ConfigError("ALIBABA_CLOUD_SECURITY_TOKEN", "is set without ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET");
     }
+    // Synthetic data in production is a mistake unless someone asked for it by name.
+    if (vars.CDN_EMULATOR === "off" || (vars.NODE_ENV === "production" && vars.CDN_EMULATOR !== "on")) {
+      const why = vars.CDN_EMULATOR === "off" ? "CDN_EMULATOR=off" : "NODE_ENV=production";
+      throw new ConfigError(
+        "ALIBABA_CLOUD_ACCESS_KEY_ID",
+        `and ALIBABA_CLOUD_ACCESS_KEY_SECRET are unset: ${why} will not serve the embedded emulator's synthetic data (set both, or CDN_EMULATOR=on)`,
+      );
+    }
     return null;
   }
+  if (vars.CDN_EMULATOR === "on") throw new ConfigError("CDN_EMULATOR", "is on while ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET are set: choose one upstream");
   if (id === undefined) throw new ConfigError("ALIBABA_CLOUD_ACCESS_KEY_ID", "is unset while ALIBABA_CLOUD_ACCESS_KEY_SECRET is set (set both, or neither for the emulator)");
   if (secret === undefined) throw new ConfigError("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "is unset while ALIBABA_CLOUD_ACCESS_KEY_ID is set (set both, or neither for the emulator)");
   return new Credentials({ accessKeyId: id, accessKeySecret: secret, securityToken: token });

@@ -58,10 +58,21 @@ describe("loadConfig defaults", () => {
   });
 
   it("NODE_ENV=production turns GraphiQL and introspection off unless asked for", () => {
-    const config = loadConfig({ NODE_ENV: "production" });
+    const config = loadConfig({ NODE_ENV: "production", CDN_EMULATOR: "on" });
     expect(config.graphiql).toBe(false);
     expect(config.introspection).toBe(false);
-    expect(loadConfig({ NODE_ENV: "production", GRAPHIQL: "on", INTROSPECTION: "true" })).toMatchObject({ graphiql: true, introspection: true });
+    expect(loadConfig({ NODE_ENV: "production", CDN_EMULATOR: "on", GRAPHIQL: "on", INTROSPECTION: "true" })).toMatchObject({ graphiql: true, introspection: true });
+  });
+
+  it("NODE_ENV=production without credentials refuses to start, naming the variables, unless CDN_EMULATOR=on", () => {
+    const refusal = (): unknown => loadConfig({ NODE_ENV: "production" });
+    expect(refusal).toThrow(ConfigError);
+    expect(refusal).toThrow(/ALIBABA_CLOUD_ACCESS_KEY_ID.*ALIBABA_CLOUD_ACCESS_KEY_SECRET.*CDN_EMULATOR=on/);
+    expect(loadConfig({ NODE_ENV: "production", CDN_EMULATOR: "on" }).upstream.mode).toBe("emulator");
+    expect(() => loadConfig({ CDN_EMULATOR: "off" })).toThrow(/ALIBABA_CLOUD_ACCESS_KEY_ID.*CDN_EMULATOR=off/);
+    const keys = { ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAIexample", ALIBABA_CLOUD_ACCESS_KEY_SECRET: "s3cret-value", GATEWAY_AUTH: "off" };
+    expect(() => loadConfig({ ...keys, CDN_EMULATOR: "on" })).toThrow(/CDN_EMULATOR is on/);
+    expect(loadConfig({ ...keys, NODE_ENV: "production" }).upstream.mode).toBe("real");
   });
 
   it("reads every knob", () => {

@@ -65,6 +65,8 @@ function gatewayEnv(port: number, options: GatewayStartOptions): Record<string, 
     env.CDN_DOWNLOAD_ORIGINS = options.upstream.url;
     env.ALIBABA_CLOUD_ACCESS_KEY_ID = options.upstream.accessKeyId;
     env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = options.upstream.accessKeySecret;
+  } else {
+    env.CDN_EMULATOR = "on"; // production without credentials must ask for the emulator by name
   }
   return { ...env, ...options.env };
 }

@@ -50,7 +50,7 @@ describe("default limits", () => {
 
 describe("NODE_ENV=production", () => {
   it("GraphiQL and introspection are off and suggestions hidden by default; no upstream call", async () => {
-    const h = await startServerHarness({ env: { NODE_ENV: "production" } });
+    const h = await startServerHarness({ env: { NODE_ENV: "production", CDN_EMULATOR: "on" } });
     try {
       expect(h.config).toMatchObject({ graphiql: false, introspection: false });
       h.emulator!.resetStats();
@@ -69,7 +69,7 @@ describe("NODE_ENV=production", () => {
   });
 
   it("suggestions stay hidden when introspection is switched back on", async () => {
-    const h = await startServerHarness({ env: { NODE_ENV: "production", INTROSPECTION: "on" } });
+    const h = await startServerHarness({ env: { NODE_ENV: "production", CDN_EMULATOR: "on", INTROSPECTION: "on" } });
     try {
       const typo = await postGraphQL(h.url, "{ taks { totalCount } }");
       expect(JSON.stringify(typo.body)).not.toMatch(/did you mean/i);
