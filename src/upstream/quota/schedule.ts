@@ -1,5 +1,6 @@
 /**
- * The rules both quotas follow (memory here; Redis repeats them in Lua, redis-scripts.ts):
+ * The rules every quota follows (memory-quota.ts here in one process; the Redis permit store,
+ * src/state/quota/redis-permit-store.ts, repeats them in Lua for all replicas):
  *
  * 1. Permits. At most `rate` calls may count at once, and a call counts from its release until
  *    one window (1 s) after it is over. Any one-second window of ARRIVALS at the upstream then
