@@ -14,6 +14,7 @@ import { createGateway, type Gateway, type GatewayDeps } from "./server.js";
 import { downloadUrlPolicy, reportOncePerHost } from "./exports/download-policy.js";
 import { createCdnClient, type CdnClient } from "./upstream/client.js";
 import { Credentials } from "./upstream/credentials.js";
+import { createQuota } from "./upstream/quota/index.js";
 import { createSharedState, type SharedState } from "./state/shared-state.js";
 import { createGatewayTaskWatch } from "./live/index.js";
 import { createCachedApi } from "./reading/page-cache.js";
@@ -82,8 +83,6 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
     state = await createSharedState({
       redisUrl: config.redisUrl?.reveal() ?? null,
       keyPrefix: config.redisKeyPrefix,
-      rateLimit: config.upstream.rateLimit,
-      quotaWaitMs: config.upstream.quotaWaitMs,
       logger,
     });
   } catch (error) {
@@ -96,7 +95,7 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
     signatureVersion: config.upstream.signatureVersion,
     timeoutMs: config.upstream.timeoutMs,
     maxAttempts: config.upstream.maxAttempts,
-    quota: state.quota,
+    quota: createQuota({ ratePerSecond: config.upstream.rateLimit, maxWaitMs: config.upstream.quotaWaitMs, store: state.quotaStore }),
     observer: combineObservers(metrics.upstreamObserver, upstreamLogObserver(logger)),
   });
   const api = createCachedApi(client, {

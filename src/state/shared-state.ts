@@ -1,7 +1,8 @@
 /**
- * The state replicas share (`REDIS_URL`): the upstream quota, page-cache invalidations and
- * idempotency records. With Redis they live there, so every replica sees the same quota and the
- * same keys; without it, in-process versions with the same behaviour serve one replica.
+ * The state replicas share (`REDIS_URL`): the upstream quota's permits, page-cache invalidations
+ * and idempotency records. With Redis they live there, so every replica sees the same permits and
+ * the same keys; without it, in-process versions with the same behaviour serve one replica (the
+ * upstream client's quota keeps its permits in process when there is no `quotaStore`).
  *
  * Redis down does not stop the gateway: reads keep flowing (the quota falls back to this
  * replica's share, invalidations stay local), creates with an idempotency key fail closed, and
@@ -10,10 +11,11 @@
 import type { Logger } from "pino";
 import type { ReadinessCheck } from "../observability/readiness.js";
 import { createLocalInvalidationBus, createRedisInvalidationBus, type InvalidationBus } from "./invalidation-bus.js";
-import { createMemoryQuota, createRedisQuota, type UpstreamQuota } from "../upstream/quota.js";
 import type { IdempotencyStore } from "./idempotency.js";
 import { createMemoryIdempotencyStore } from "./idempotency-memory.js";
 import { createRedisIdempotencyStore } from "./idempotency-redis.js";
+import type { PermitStore } from "./quota/permit-store.js";
+import { RedisPermitStore } from "./quota/redis-permit-store.js";
 import type { RedisConnections } from "./redis.js";
 
 export interface SharedStateOptions {
@@ -21,10 +23,6 @@ export interface SharedStateOptions {
   redisUrl: string | null;
   /** Namespace of every key and channel; replicas that share it share state. */
   keyPrefix: string;
-  /** `CDN_RATE_LIMIT`: upstream calls per second for all replicas together. */
-  rateLimit: number;
-  /** `CDN_QUOTA_WAIT_MS`: how long a call may wait for a quota slot (default the quota's own). */
-  quotaWaitMs?: number;
   logger: Pick<Logger, "info" | "warn">;
   /** CLIENT SETNAME of the connections. */
   connectionName?: string;
@@ -33,7 +31,8 @@ export interface SharedStateOptions {
 
 export interface SharedState {
   readonly mode: "redis" | "memory";
-  readonly quota: UpstreamQuota;
+  /** Upstream call permits shared by all replicas, in Redis mode; null in memory mode. */
+  readonly quotaStore: PermitStore | null;
   readonly bus: InvalidationBus;
   readonly idempotency: IdempotencyStore;
   /** `redis` (non-critical) in Redis mode; none in memory mode. */
@@ -51,7 +50,7 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     const bus = createLocalInvalidationBus({ onError: onBusError });
     return {
       mode: "memory",
-      quota: createMemoryQuota({ ratePerSecond: options.rateLimit, ...maxWait(options) }),
+      quotaStore: null,
       bus,
       idempotency: createMemoryIdempotencyStore(options.now ? { now: options.now } : {}),
       readinessChecks: [],
@@ -87,7 +86,7 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
   let closed: Promise<void> | null = null;
   return {
     mode: "redis",
-    quota: createRedisQuota({ redis: redis.commands, ratePerSecond: options.rateLimit, ...maxWait(options), keyPrefix: `${options.keyPrefix}quota` }),
+    quotaStore: new RedisPermitStore({ redis: redis.commands, keyPrefix: `${options.keyPrefix}quota` }),
     bus,
     idempotency: createRedisIdempotencyStore({ redis: redis.commands, prefix: options.keyPrefix }),
     readinessChecks: [{ name: "redis", critical: false, check: () => Promise.resolve(redis.isRedisHealthy()) }],
@@ -125,8 +124,4 @@ function outageLog(logger: Pick<Logger, "info" | "warn">): { down: (error: Error
       logger.info({ redis: "available" }, "Redis connection restored: shared state is back");
     },
   };
-}
-
-function maxWait(options: SharedStateOptions): { maxWaitMs?: number } {
-  return options.quotaWaitMs === undefined ? {} : { maxWaitMs: options.quotaWaitMs };
 }

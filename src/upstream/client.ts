@@ -9,7 +9,7 @@ import type { Dispatcher } from "undici";
 import { createCoalescer } from "./coalesce.js";
 import type { Credentials } from "./credentials.js";
 import { UpstreamError, UpstreamMalformedError, UpstreamRejectedError, UpstreamThrottledError } from "./errors.js";
-import { createUnlimitedQuota, type QuotaAcquireOptions, type QuotaPermit, type UpstreamQuota } from "./quota.js";
+import { createUnlimitedQuota, type QuotaPermit, type UpstreamQuota } from "./quota/index.js";
 import { createRequestSigner, type SignatureVersion } from "./request-signer.js";
 import { parseCreatedTask, parseDeletedTask, parseTaskPage } from "./response-schemas.js";
 import { createRetryPolicy, notify, type CallKind } from "./retry-policy.js";
@@ -34,7 +34,7 @@ export interface CdnClientOptions {
   credentials: Credentials;
   /** Default `v3` (ACS3-HMAC-SHA256), as the official SDK. */
   signatureVersion?: SignatureVersion;
-  /** Per-attempt deadline (headers and body). Default 5000. */
+  /** Per-attempt deadline (connect, headers and body): CDN_TIMEOUT_MS. Default 5000. */
   timeoutMs?: number;
   /** Attempts in total for a retryable call. Default 3. */
   maxAttempts?: number;
@@ -90,16 +90,11 @@ export function createCdnClient(options: CdnClientOptions): CdnClient {
   });
   const quota = options.quota ?? createUnlimitedQuota();
   const pageReads = createCoalescer<TaskPage>();
-  /** What every quota request carries (built once: a page read is the hot path). */
-  const acquireOptions: QuotaAcquireOptions = observer === undefined ? {} : { observer };
-  /** Call timing is only for observers; without one, skip the clock reads. */
-  const clock = observer?.onCall ? () => performance.now() : () => 0;
 
   function report(action: string, attempt: number, startedAt: number, outcome: CallOutcome, httpStatus?: number): void {
-    if (!observer?.onCall) return;
     const durationMs = performance.now() - startedAt;
     notify(() =>
-      observer.onCall?.({ action, attempt, durationMs, outcome, ...(httpStatus === undefined ? {} : { httpStatus }) }),
+      observer?.onCall?.({ action, attempt, durationMs, outcome, ...(httpStatus === undefined ? {} : { httpStatus }) }),
     );
   }
 
@@ -112,15 +107,15 @@ export function createCdnClient(options: CdnClientOptions): CdnClient {
     signal: AbortSignal | undefined,
   ): Promise<T> {
     signal?.throwIfAborted();
-    const queuedAt = clock();
+    const queuedAt = performance.now();
     let permit: QuotaPermit;
     try {
-      permit = await quota.acquire(action, signal === undefined ? acquireOptions : { ...acquireOptions, signal });
+      permit = await quota.acquire(action, { ...(observer === undefined ? {} : { observer }), ...(signal === undefined ? {} : { signal }) });
     } catch (error) {
       if (error instanceof UpstreamError) report(action, attempt, queuedAt, error.outcome);
       throw error;
     }
-    const sentAt = clock();
+    const sentAt = performance.now();
     let httpStatus: number | undefined;
     try {
       const reply = await transport.send(action, signer.sign(action, params), signal);

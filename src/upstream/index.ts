@@ -3,14 +3,15 @@ export { createCdnClient, type CdnClient, type CdnClientOptions } from "./client
 export { Credentials, type CredentialsInit } from "./credentials.js";
 export {
   createMemoryQuota,
-  createRedisQuota,
+  createQuota,
+  createSharedQuota,
   createUnlimitedQuota,
   type QuotaAcquireOptions,
   type QuotaOptions,
   type QuotaPermit,
-  type RedisQuotaOptions,
+  type SharedQuotaOptions,
   type UpstreamQuota,
-} from "./quota.js";
+} from "./quota/index.js";
 export { createRetryPolicy, isRetryable, type CallKind, type RetryPolicyOptions, type UpstreamRetryPolicy } from "./retry-policy.js";
 export { createCoalescer, type Coalescer } from "./coalesce.js";
 export {

@@ -36,24 +36,9 @@ export function formatAcsDate(epochMs: number): string {
   return `${new Date(Math.floor(epochMs / 1000) * 1000).toISOString().slice(0, 19)}Z`;
 }
 
-/** The signing date of `now()`; every call within one second signs the same text, formatted once. */
-function acsDateClock(now: () => number): () => string {
-  let second = Number.NaN;
-  let text = "";
-  return () => {
-    const epochMs = now();
-    const current = Math.floor(epochMs / 1000);
-    if (current !== second) {
-      text = formatAcsDate(epochMs);
-      second = current;
-    }
-    return text;
-  };
-}
-
 export function createRequestSigner(options: RequestSignerOptions): RequestSigner {
   const { credentials, host, nonce } = options;
-  const date = acsDateClock(options.now);
+  const date = (): string => formatAcsDate(options.now());
   return options.signatureVersion === "v1"
     ? { sign: (action, params) => signV1(credentials, action, params, date, nonce) }
     : { sign: (action, params) => signV3(credentials, host, action, params, date, nonce) };
@@ -77,7 +62,7 @@ function signV3(
   };
   const token = credentials.securityToken;
   if (token !== undefined) headers["x-acs-security-token"] = token;
-  // The URL carries the same canonical string that is signed: build it once.
+  // The server verifies against the query it receives: the URL carries exactly the signed string.
   const query = canonicalQueryString(params);
   const signed = signRequestV3({ method: "POST", query, headers, payloadHash: EMPTY_BODY_SHA256 }, credentials.accessKeyId, credentials.accessKeySecret);
   headers.authorization = signed.authorization;

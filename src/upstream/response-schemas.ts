@@ -1,7 +1,7 @@
 /**
  * zod schemas for the three answer shapes of the CDN export API (shared/docs/upstream-api.md),
- * and the parsers that turn a JSON body into the clean types of types.ts in one pass. A body
- * that breaks a schema becomes UpstreamMalformedError naming the action and the field path.
+ * and the parsers that turn a JSON body into the clean types of types.ts. A body that breaks a
+ * schema becomes UpstreamMalformedError naming the action and the field path.
  */
 import { z } from "zod";
 import { UpstreamMalformedError } from "./errors.js";
@@ -11,16 +11,9 @@ import type { CreatedTask, ExportKind, TaskPage, UpstreamTask } from "./types.js
 const DIGITS = /^\d{1,15}$/;
 
 /** PageNumber/PageSize/TotalCount: a JSON number, or a string of digits; nothing else. */
-const count = z.union(
-  [
-    z.number().int().nonnegative(),
-    z
-      .string()
-      .regex(DIGITS)
-      .transform(Number),
-  ],
-  { error: "expected a non-negative integer or a numeric string" },
-);
+const count = z.union([z.number().int().nonnegative(), z.string().regex(DIGITS).transform(Number)], {
+  error: "expected a non-negative integer or a numeric string",
+});
 
 const optionalText = z.string().nullish();
 
@@ -56,18 +49,7 @@ export const deletedTaskSchema = z.object({ RequestId: z.string() });
 
 type TaskItem = z.output<typeof taskItemSchema>;
 
-/**
- * A page read is the gateway's hottest path, and a schema pass copies every item before it is
- * mapped again: the hand-written reader below checks the usual, well-formed page in place and
- * maps it in one go. It accepts only a subset of what `taskPageSchema` accepts and yields the
- * same page for it; anything else goes to the schema, which decides and names the field.
- */
 export function parseTaskPage(action: string, kind: ExportKind, body: unknown): TaskPage {
-  return readTaskPage(kind, body) ?? parseTaskPageWithSchema(action, kind, body);
-}
-
-/** The schema's verdict alone (the reference the fast reader is tested against). */
-export function parseTaskPageWithSchema(action: string, kind: ExportKind, body: unknown): TaskPage {
   const page = parseWith(taskPageSchema, action, body);
   const perPage = page.UsageDataPerPage;
   const items = perPage.Data?.DataItem ?? [];
@@ -95,6 +77,7 @@ export function parseDeletedTask(action: string, body: unknown): { requestId: st
   return { requestId: parseWith(deletedTaskSchema, action, body).RequestId };
 }
 
+/** Empty strings mean "not set" in the upstream's answers, as missing fields and nulls do. */
 function toTask(kind: ExportKind, item: TaskItem): UpstreamTask {
   return {
     kind,
@@ -107,77 +90,6 @@ function toTask(kind: ExportKind, item: TaskItem): UpstreamTask {
     startTime: item.TaskConfig?.StartTime || null,
     endTime: item.TaskConfig?.EndTime || null,
   };
-}
-
-/** The fast reader: the page, or undefined whenever anything is not plainly valid. */
-export function readTaskPage(kind: ExportKind, body: unknown): TaskPage | undefined {
-  if (!isRecord(body) || typeof body.RequestId !== "string") return undefined;
-  const perPage = body.UsageDataPerPage;
-  if (!isRecord(perPage)) return undefined;
-  const pageNumber = readCount(perPage.PageNumber);
-  const pageSize = readCount(perPage.PageSize);
-  const totalCount = readCount(perPage.TotalCount);
-  if (pageNumber === undefined || pageSize === undefined || totalCount === undefined) return undefined;
-  const data = perPage.Data;
-  let items: unknown = undefined;
-  if (data !== undefined && data !== null) {
-    if (!isRecord(data)) return undefined;
-    items = data.DataItem;
-  }
-  const tasks: UpstreamTask[] = [];
-  if (items !== undefined && items !== null) {
-    if (!Array.isArray(items)) return undefined;
-    for (const item of items as unknown[]) {
-      const task = readTask(kind, item);
-      if (task === undefined) return undefined;
-      tasks.push(task);
-    }
-  }
-  return { kind, pageNumber, pageSize, totalCount, tasks, requestId: body.RequestId };
-}
-
-function readTask(kind: ExportKind, item: unknown): UpstreamTask | undefined {
-  if (!isRecord(item)) return undefined;
-  const { TaskId, TaskName, Status, CreateTime, UpdateTime, DownloadUrl, TaskConfig } = item;
-  if (typeof TaskId !== "string" || TaskId === "" || typeof Status !== "string" || typeof CreateTime !== "string") {
-    return undefined;
-  }
-  if (!isOptionalText(TaskName) || !isOptionalText(UpdateTime) || !isOptionalText(DownloadUrl)) return undefined;
-  let startTime: string | null | undefined;
-  let endTime: string | null | undefined;
-  if (TaskConfig !== undefined && TaskConfig !== null) {
-    if (!isRecord(TaskConfig)) return undefined;
-    const { StartTime, EndTime } = TaskConfig;
-    if (!isOptionalText(StartTime) || !isOptionalText(EndTime)) return undefined;
-    startTime = StartTime;
-    endTime = EndTime;
-  }
-  return {
-    kind,
-    taskId: TaskId,
-    name: TaskName || null,
-    rawStatus: Status,
-    createTime: CreateTime,
-    updateTime: UpdateTime || null,
-    downloadUrl: DownloadUrl || null,
-    startTime: startTime || null,
-    endTime: endTime || null,
-  };
-}
-
-/** What `z.object` takes: any non-null object that is not an array. */
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isOptionalText(value: unknown): value is string | null | undefined {
-  return value === undefined || value === null || typeof value === "string";
-}
-
-/** The `count` schema's two forms; undefined for anything the schema should judge. */
-function readCount(value: unknown): number | undefined {
-  if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
-  return typeof value === "string" && DIGITS.test(value) ? Number(value) : undefined;
 }
 
 function parseWith<S extends z.ZodType>(schema: S, action: string, body: unknown): z.output<S> {

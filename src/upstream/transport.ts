@@ -1,11 +1,12 @@
 /**
- * One signed request → one parsed JSON answer, over a keep-alive undici pool for the endpoint's
- * origin. Each attempt has one deadline covering headers AND body; every response body is read
- * to the end or destroyed, so no socket is left stuck. Failures leave as the typed errors of
- * errors.ts, built from codes and upstream words only (never the signed request).
+ * One signed request → one parsed JSON answer, through undici's `request` on a dispatcher (by
+ * default a keep-alive pool for the endpoint's origin; tests pass their own). Each attempt has
+ * one deadline, CDN_TIMEOUT_MS, covering connect, headers and body: when it passes the request
+ * is aborted, which makes undici drop the socket, so a half-read answer never pins a connection.
+ * Failures leave as the typed errors of errors.ts, built from codes and the upstream's words
+ * only (never the signed request).
  */
-import { Pool, type Dispatcher } from "undici";
-import { isAscii } from "node:buffer";
+import { Pool, request, type Dispatcher } from "undici";
 import type { IncomingHttpHeaders } from "node:http";
 import {
   UpstreamError,
@@ -43,83 +44,70 @@ export interface Transport {
   close(): Promise<void>;
 }
 
+/** The answer as it came: status, headers and the whole body as text. */
+interface RawAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
 const DEFAULT_CONNECTIONS = 32;
 const MAX_MESSAGE_CHARS = 500;
-/** Error codes that mean "the deadline of undici itself fired". */
+/** A dispatcher passed in may have deadlines of its own; when one of them fires it is a timeout too. */
 const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
 
 export function createTransport(options: TransportOptions): Transport {
   const url = new URL(options.endpoint);
-  const origin = url.origin;
   const ownsDispatcher = options.dispatcher === undefined;
-  const dispatcher =
-    options.dispatcher ??
-    new Pool(origin, {
-      connections: options.connections ?? DEFAULT_CONNECTIONS,
-      pipelining: 1,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-    });
+  const dispatcher = options.dispatcher ?? new Pool(url.origin, { connections: options.connections ?? DEFAULT_CONNECTIONS });
   const { timeoutMs } = options;
   const redact = options.redact ?? ((text: string) => text);
 
-  function send(action: string, request: SignedRequest, signal?: AbortSignal): Promise<UpstreamReply> {
-    if (signal?.aborted) return Promise.reject(callerReason(signal));
-    return new Promise<UpstreamReply>((resolve, reject) => {
-      const timer = setTimeout(() => exchange.abort(new UpstreamTimeoutError(action, timeoutMs)), timeoutMs);
-      const onCallerAbort = (): void => exchange.abort(callerReason(signal));
-      const exchange = new Exchange((outcome) => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onCallerAbort);
-        if (outcome.ok) {
-          try {
-            resolve(interpret(action, outcome.status, outcome.headers, outcome.text, redact));
-          } catch (error) {
-            reject(error instanceof Error ? error : new Error(String(error)));
-          }
-        } else {
-          reject(outcome.aborted ? outcome.error : toUpstreamError(action, outcome.error, timeoutMs));
-        }
+  /** One attempt within its deadline; the caller's own abort comes back as the caller's reason. */
+  async function exchange(action: string, signed: SignedRequest, signal: AbortSignal | undefined): Promise<RawAnswer> {
+    if (signal?.aborted) throw callerReason(signal);
+    const attempt = new AbortController();
+    let abortedWith: Error | undefined;
+    const abort = (reason: Error): void => {
+      abortedWith ??= reason;
+      attempt.abort(reason);
+    };
+    const timer = setTimeout(() => abort(new UpstreamTimeoutError(action, timeoutMs)), timeoutMs);
+    const onCallerAbort = (): void => abort(callerReason(signal));
+    signal?.addEventListener("abort", onCallerAbort, { once: true });
+    try {
+      const response = await request(`${url.origin}${signed.path}`, {
+        dispatcher,
+        method: signed.method,
+        headers: { ...signed.headers, accept: "application/json", "user-agent": "cdn-export-gateway" },
+        signal: attempt.signal,
       });
-      signal?.addEventListener("abort", onCallerAbort, { once: true });
-      try {
-        dispatcher.dispatch(
-          {
-            origin,
-            path: request.path,
-            method: request.method,
-            headers: { ...request.headers, accept: "application/json", "user-agent": "cdn-export-gateway" },
-            headersTimeout: timeoutMs,
-            bodyTimeout: timeoutMs,
-          },
-          exchange,
-        );
-      } catch (error) {
-        exchange.fail(error);
-      }
-    });
+      // Read to the end, error answers included, so the connection goes back to the pool clean.
+      const text = await response.body.text();
+      return { status: response.statusCode, headers: response.headers, text };
+    } catch (error) {
+      throw abortedWith ?? toUpstreamError(action, error, timeoutMs);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onCallerAbort);
+    }
   }
 
   return {
     host: url.host,
-    send,
+    send: async (action, signed, signal) => interpret(action, await exchange(action, signed, signal), redact),
     close: async () => {
       if (ownsDispatcher) await dispatcher.close();
     },
   };
 }
 
-function interpret(
-  action: string,
-  status: number,
-  headers: IncomingHttpHeaders,
-  text: string,
-  redact: (text: string) => string,
-): UpstreamReply {
+function interpret(action: string, answer: RawAnswer, redact: (text: string) => string): UpstreamReply {
+  const { status } = answer;
   let body: unknown;
   let isJson = true;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(answer.text);
   } catch {
     isJson = false;
   }
@@ -127,7 +115,7 @@ function interpret(
     if (!isJson) throw new UpstreamMalformedError(action, "(body)", "not valid JSON", status);
     return { httpStatus: status, body };
   }
-  throw errorAnswer(action, status, headers, isJson ? body : undefined, redact);
+  throw errorAnswer(action, status, answer.headers, isJson ? body : undefined, redact);
 }
 
 /** An error status: the documented `{RequestId, HostId, Code, Message, Recommend}` body. */
@@ -166,6 +154,7 @@ function retryAfterMs(headers: IncomingHttpHeaders): number | undefined {
   return raw !== undefined && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
+/** No whole answer arrived: the connection failed, dropped, or a dispatcher deadline passed. */
 function toUpstreamError(action: string, error: unknown, timeoutMs: number): Error {
   if (error instanceof UpstreamError) return error;
   const code = errorCode(error);
@@ -179,80 +168,7 @@ function callerReason(signal: AbortSignal | undefined): Error {
   return reason instanceof Error ? reason : new DOMException("This operation was aborted", "AbortError");
 }
 
-type ExchangeOutcome =
-  | { ok: true; status: number; headers: IncomingHttpHeaders; text: string }
-  | { ok: false; aborted: true; error: Error }
-  | { ok: false; aborted: false; error: unknown };
-
-/**
- * One request's undici dispatch handler: collects the answer's status, headers and body chunks
- * directly, with no body stream in between (the `request()` API wraps every body in a Readable,
- * a measurable share of a page read's CPU: bench case 2). Settles exactly once: with the whole
- * answer, with undici's error, or at once when aborted (deadline or caller); an abort also tells
- * undici to drop the socket, so no half-read body pins a connection.
- */
-class Exchange implements Dispatcher.DispatchHandler {
-  #controller: Dispatcher.DispatchController | undefined;
-  #abortReason: Error | undefined;
-  #status = 0;
-  #headers: IncomingHttpHeaders = {};
-  readonly #chunks: Buffer[] = [];
-  #settled = false;
-
-  constructor(private readonly settle: (outcome: ExchangeOutcome) => void) {}
-
-  abort(reason: Error): void {
-    if (this.#settled) return;
-    this.#abortReason = reason;
-    // Settle first: undici reports the abort back through onResponseError, synchronously.
-    this.#finish({ ok: false, aborted: true, error: reason });
-    this.#controller?.abort(reason);
-  }
-
-  fail(error: unknown): void {
-    this.#finish({ ok: false, aborted: false, error });
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    if (this.#abortReason !== undefined) controller.abort(this.#abortReason);
-  }
-
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    this.#status = statusCode;
-    this.#headers = headers;
-  }
-
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.#chunks.push(chunk);
-  }
-
-  onResponseEnd(): void {
-    // A page usually arrives in one chunk: decode it as is rather than copying it first.
-    const body = this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks);
-    this.#finish({ ok: true, status: this.#status, headers: this.#headers, text: decodeUtf8(body) });
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.fail(error);
-  }
-
-  #finish(outcome: ExchangeOutcome): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.settle(outcome);
-  }
-}
-
-/**
- * UTF-8 text of a body. A pure-ASCII body (English task names, error answers) is the same bytes
- * read as Latin-1, which V8 copies straight into a one-byte string: ~20× cheaper than its UTF-8
- * decoder on a 15 KB page. The check costs well under a microsecond when it fails.
- */
-function decodeUtf8(body: Buffer): string {
-  return isAscii(body) ? body.toString("latin1") : body.toString("utf8");
-}
-
+/** Node and undici put the useful code (`ECONNREFUSED`, `UND_ERR_SOCKET`) on the error or its cause. */
 function errorCode(error: unknown): string | undefined {
   if (typeof error !== "object" || error === null) return undefined;
   const { code, cause } = error as { code?: unknown; cause?: unknown };

@@ -1,3 +1,4 @@
+import { Agent } from "undici";
 import { describe, expect, it } from "vitest";
 import {
   UpstreamMalformedError,
@@ -185,6 +186,18 @@ describe("timeouts", () => {
       await expect(client.describeTasks("USAGE_DETAIL", PAGE)).rejects.toBeInstanceOf(UpstreamTimeoutError);
     } finally {
       await client.close();
+    }
+  });
+
+  it("treats a deadline of a dispatcher passed in as a timeout too", async () => {
+    server.handler = () => ({ kind: "hang" });
+    const dispatcher = new Agent({ headersTimeout: 100 });
+    const client = clientFor(server, { dispatcher, timeoutMs: 5000, maxAttempts: 1 });
+    try {
+      await expect(client.describeTasks("USAGE_DETAIL", PAGE)).rejects.toBeInstanceOf(UpstreamTimeoutError);
+    } finally {
+      await client.close();
+      await dispatcher.close();
     }
   });
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { UpstreamQuotaExhaustedError } from "../../src/upstream/errors.js";
-import { createMemoryQuota, type QuotaPermit, type UpstreamQuota } from "../../src/upstream/quota.js";
+import { createMemoryQuota, type QuotaPermit, type UpstreamQuota } from "../../src/upstream/quota/index.js";
 import { json, startUpstreamTestServer, upstreamError, type UpstreamTestServer } from "../helpers/upstream-test-server.js";
 import { AK, clientFor, pageBody } from "./fixtures.js";
 import { busiestWindow, gapsBetweenStarts, type CallSpan } from "./quota-windows.js";

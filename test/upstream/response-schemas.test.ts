@@ -87,6 +87,186 @@ describe("parseTaskPage", () => {
   });
 });
 
+/** A page as the upstream sends it: counts as numbers and strings, optional fields set, null, empty or missing. */
+function documentedPage(): Record<string, unknown> {
+  return {
+    RequestId: "E1072085-E4E8-4D29",
+    UsageDataPerPage: {
+      PageNumber: 3,
+      PageSize: "50",
+      TotalCount: 10000,
+      Data: {
+        DataItem: [
+          {
+            TaskId: "10010017",
+            TaskName: "Traffic audit",
+            Status: "success",
+            CreateTime: "2026-11-22T01:44:55Z",
+            UpdateTime: "2026-11-22T01:45:58Z",
+            DownloadUrl: "http://127.0.0.1/downloads/a.xlsx",
+            TaskConfig: { StartTime: "2026-11-16T01:00:00Z", EndTime: "2026-11-17T01:00:00Z" },
+          },
+          { TaskId: "10010016", Status: "created", CreateTime: "2026-11-22T01:33:55Z", TaskName: null, TaskConfig: null },
+          { TaskId: "1", Status: "", CreateTime: "", DownloadUrl: "", TaskConfig: {} },
+        ],
+      },
+    },
+  };
+}
+
+/** The documented page with `value` at `field` of its first task (undefined removes the field). */
+function withTaskField(field: string, value: unknown): Record<string, unknown> {
+  const body = documentedPage();
+  const items = ((body.UsageDataPerPage as Record<string, unknown>).Data as { DataItem: Record<string, unknown>[] }).DataItem;
+  const [name, inner] = field.split(".") as [string, string | undefined];
+  const target = inner === undefined ? (items[0] as Record<string, unknown>) : ((items[0] as Record<string, Record<string, unknown>>)[name] as Record<string, unknown>);
+  const key = inner ?? name;
+  if (value === undefined) Reflect.deleteProperty(target, key);
+  else target[key] = value;
+  return body;
+}
+
+describe("parseTaskPage on the documented page and its variations", () => {
+  it("maps every task, with unset, null and empty optional fields as null", () => {
+    expect(parseTaskPage(ACTION, "USAGE_DETAIL", documentedPage())).toStrictEqual({
+      kind: "USAGE_DETAIL",
+      pageNumber: 3,
+      pageSize: 50,
+      totalCount: 10000,
+      requestId: "E1072085-E4E8-4D29",
+      tasks: [
+        {
+          kind: "USAGE_DETAIL",
+          taskId: "10010017",
+          name: "Traffic audit",
+          rawStatus: "success",
+          createTime: "2026-11-22T01:44:55Z",
+          updateTime: "2026-11-22T01:45:58Z",
+          downloadUrl: "http://127.0.0.1/downloads/a.xlsx",
+          startTime: "2026-11-16T01:00:00Z",
+          endTime: "2026-11-17T01:00:00Z",
+        },
+        {
+          kind: "USAGE_DETAIL",
+          taskId: "10010016",
+          name: null,
+          rawStatus: "created",
+          createTime: "2026-11-22T01:33:55Z",
+          updateTime: null,
+          downloadUrl: null,
+          startTime: null,
+          endTime: null,
+        },
+        {
+          kind: "USAGE_DETAIL",
+          taskId: "1",
+          name: null,
+          rawStatus: "",
+          createTime: "",
+          updateTime: null,
+          downloadUrl: null,
+          startTime: null,
+          endTime: null,
+        },
+      ],
+    });
+  });
+
+  it("ignores fields it does not know, at every level", () => {
+    const body = documentedPage();
+    const perPage = body.UsageDataPerPage as Record<string, unknown>;
+    const items = (perPage.Data as { DataItem: Record<string, unknown>[] }).DataItem;
+    Object.assign(body, { Extra: [1, null] });
+    Object.assign(perPage, { Extra: "unexpected" });
+    Object.assign(items[0] as object, { Extra: "unexpected", TaskIdx: 1 });
+    Object.assign((items[0] as { TaskConfig: object }).TaskConfig, { Region: "cn" });
+    expect(parseTaskPage(ACTION, "USAGE_DETAIL", body)).toStrictEqual(parseTaskPage(ACTION, "USAGE_DETAIL", documentedPage()));
+  });
+
+  it.each([
+    [0, 0],
+    [1, 1],
+    ["0", 0],
+    ["12", 12],
+    ["007", 7],
+    ["9".repeat(15), 999_999_999_999_999],
+    [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  ])("reads the count %j as %d", (value, expected) => {
+    const body = pageBody([], { TotalCount: value });
+    expect(parseTaskPage(ACTION, "USAGE_DETAIL", body).totalCount).toBe(expected);
+  });
+
+  it.each([
+    "",
+    "x",
+    "1e2",
+    " 3",
+    "-1",
+    "1.5",
+    "9".repeat(16),
+    "数",
+    -1,
+    2.5,
+    1e21,
+    Number.MAX_SAFE_INTEGER + 1,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+    null,
+    false,
+    {},
+    [],
+    undefined,
+  ])("refuses the count %j (neither a safe non-negative integer nor its digits)", (value) => {
+    const error = malformed(() => parseTaskPage(ACTION, "USAGE_DETAIL", pageBody([], { TotalCount: value })));
+    expect(error.field).toBe("UsageDataPerPage.TotalCount");
+  });
+
+  it.each(["TaskName", "UpdateTime", "DownloadUrl", "TaskConfig.StartTime", "TaskConfig.EndTime"])(
+    "takes %s as a string, null or nothing, and refuses any other type",
+    (field) => {
+      for (const value of ["x", "", null, undefined]) {
+        expect(() => parseTaskPage(ACTION, "USAGE_DETAIL", withTaskField(field, value))).not.toThrow();
+      }
+      for (const value of [0, true, {}, ["x"]]) {
+        const error = malformed(() => parseTaskPage(ACTION, "USAGE_DETAIL", withTaskField(field, value)));
+        expect(error.field).toBe(`UsageDataPerPage.Data.DataItem[0].${field}`);
+      }
+    },
+  );
+
+  it.each([
+    ["TaskId", ""],
+    ["TaskId", undefined],
+    ["TaskId", 10010017],
+    ["Status", undefined],
+    ["Status", null],
+    ["CreateTime", undefined],
+    ["CreateTime", 0],
+  ])("refuses a task whose %s is %j", (field, value) => {
+    const error = malformed(() => parseTaskPage(ACTION, "USAGE_DETAIL", withTaskField(field, value)));
+    expect(error.field).toBe(`UsageDataPerPage.Data.DataItem[0].${field}`);
+  });
+
+  it.each([
+    ["a list instead of the body", [], "(body)"],
+    ["text instead of the body", "x", "(body)"],
+    ["a list instead of UsageDataPerPage", { RequestId: "r", UsageDataPerPage: [] }, "UsageDataPerPage"],
+    ["a list instead of Data", pageBodyWith({ Data: [] }), "UsageDataPerPage.Data"],
+    ["an object instead of DataItem", pageBodyWith({ Data: { DataItem: {} } }), "UsageDataPerPage.Data.DataItem"],
+    ["null inside DataItem", pageBodyWith({ Data: { DataItem: [null] } }), "UsageDataPerPage.Data.DataItem[0]"],
+    ["TaskConfig as text", withTaskField("TaskConfig", "2026-11-16"), "UsageDataPerPage.Data.DataItem[0].TaskConfig"],
+    ["a number as RequestId", { ...documentedPage(), RequestId: 7 }, "RequestId"],
+  ])("refuses %s, naming where", (_label, body, field) => {
+    expect(malformed(() => parseTaskPage(ACTION, "USAGE_DETAIL", body)).field).toBe(field);
+  });
+});
+
+/** A page of no tasks whose UsageDataPerPage also holds `fields`. */
+function pageBodyWith(fields: Record<string, unknown>): Record<string, unknown> {
+  return { RequestId: "r", UsageDataPerPage: { PageNumber: 1, PageSize: 1, TotalCount: 1, ...fields } };
+}
+
 describe("create and delete answers", () => {
   it("parses the four strings of a create answer", () => {
     expect(

@@ -2,7 +2,7 @@ import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Credentials } from "../../src/upstream/credentials.js";
 import { UpstreamError } from "../../src/upstream/errors.js";
-import { createMemoryQuota } from "../../src/upstream/quota.js";
+import { createMemoryQuota } from "../../src/upstream/quota/index.js";
 import type { SignatureVersion } from "../../src/upstream/request-signer.js";
 import { percentEncode } from "../../src/upstream/signing/index.js";
 import type { UpstreamObserver } from "../../src/upstream/types.js";

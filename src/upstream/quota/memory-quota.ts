@@ -1,6 +1,6 @@
 /**
- * The quota in one process (no REDIS_URL, and the fallback while Redis is down): the rules of
- * schedule.ts, with waiters released in arrival order by one timer.
+ * The quota in one process (no REDIS_URL, and the fallback while the shared store is down):
+ * the rules of schedule.ts, with waiters released in arrival order by one timer.
  */
 import { UpstreamQuotaExhaustedError } from "../errors.js";
 import { notify } from "../retry-policy.js";

@@ -1,5 +1,6 @@
 /**
- * The rules both quotas follow (memory here; Redis repeats them in Lua, redis-scripts.ts):
+ * The rules every quota follows (memory-quota.ts here in one process; the Redis permit store,
+ * src/state/quota/redis-permit-store.ts, repeats them in Lua for all replicas):
  *
  * 1. Permits. At most `rate` calls may count at once, and a call counts from its release until
  *    one window (1 s) after it is over. Any one-second window of ARRIVALS at the upstream then
@@ -80,9 +81,8 @@ export class Pacer {
 /** Rule 1 in one process: calls in flight, and when the ended ones stop counting. */
 export class PermitLedger {
   #inFlight = 0;
-  /** Ascending (calls end in clock order), consumed from `#head`. */
-  #freeAt: number[] = [];
-  #head = 0;
+  /** When each ended call stops counting, ascending (calls end in clock order). */
+  readonly #freeAt: number[] = [];
 
   constructor(
     private readonly limit: number,
@@ -91,18 +91,14 @@ export class PermitLedger {
 
   /** Permits counting at `now` (drops those whose window has passed). */
   used(now: number): number {
-    while (this.#head < this.#freeAt.length && (this.#freeAt[this.#head] ?? 0) <= now) this.#head += 1;
-    if (this.#head > 64 && this.#head * 2 > this.#freeAt.length) {
-      this.#freeAt = this.#freeAt.slice(this.#head);
-      this.#head = 0;
-    }
-    return this.#inFlight + this.#freeAt.length - this.#head;
+    while ((this.#freeAt[0] ?? Number.POSITIVE_INFINITY) <= now) this.#freeAt.shift();
+    return this.#inFlight + this.#freeAt.length;
   }
 
   /** When a permit is next free: `now` if one is; +Infinity while every permit is in flight. */
   nextFreeAt(now: number): number {
     if (this.used(now) < this.limit) return now;
-    return this.#freeAt[this.#head] ?? Number.POSITIVE_INFINITY;
+    return this.#freeAt[0] ?? Number.POSITIVE_INFINITY;
   }
 
   /**
@@ -112,8 +108,8 @@ export class PermitLedger {
    */
   nthFreeAt(n: number, now: number, takenAt: (index: number) => number | undefined): number {
     this.used(now);
-    const ended = this.#freeAt.length - this.#head;
-    if (n <= ended) return this.#freeAt[this.#head + n - 1] ?? now;
+    const ended = this.#freeAt.length;
+    if (n <= ended) return this.#freeAt[n - 1] ?? now;
     if (n <= ended + this.#inFlight) return now + this.windowMs;
     const later = takenAt(n - 1 - ended - this.#inFlight);
     return later === undefined ? Number.POSITIVE_INFINITY : later + this.windowMs;

@@ -1,5 +1,5 @@
-/** The quota's public shapes (re-exported by ../quota.ts). */
-import type { Redis } from "ioredis";
+/** The quota's public shapes (re-exported by index.ts). */
+import type { PermitStore } from "../../state/quota/permit-store.js";
 import type { UpstreamObserver } from "../types.js";
 
 export interface QuotaAcquireOptions {
@@ -39,12 +39,11 @@ export interface MemoryQuotaOptions extends QuotaOptions {
   now?: () => number;
 }
 
-export interface RedisQuotaOptions extends QuotaOptions {
-  redis: Redis;
-  /** Redis key prefix; replicas sharing a prefix share the quota. Default `cdn-export:quota`. */
-  keyPrefix?: string;
+export interface SharedQuotaOptions extends QuotaOptions {
+  /** Where replicas share permits (the Redis store of src/state/quota/). */
+  store: PermitStore;
   /**
-   * How long a permit counts when its replica never releases it (crashed mid-call). Must be
+   * How long a permit counts when its replica never gives it back (crashed mid-call). Must be
    * longer than any call can take: default 125 000 (the largest CDN_TIMEOUT_MS is 120 000).
    */
   maxCallMs?: number;

@@ -1,22 +1,21 @@
 /**
- * The quota shared by replicas through Redis (redis-scripts.ts). Each replica keeps its own
- * waiters in arrival order and only the first of them asks Redis, sleeping as long as Redis
- * says, so a crowd of waiters costs one Redis call per slot, not one per waiter.
+ * The quota shared by replicas through a permit store (Redis, src/state/quota/). Each replica
+ * keeps its own waiters in arrival order and only the first of them asks the store, sleeping as
+ * long as the store says, so a crowd of waiters costs one store call per slot, not one per waiter.
  *
- * When Redis is unreachable the limit falls back to this process alone (a memory quota with
- * the same rate) rather than stopping every call; permits taken on Redis are given back there
- * when it answers, and otherwise stop counting on their own after `maxCallMs`.
+ * When the store is unreachable the limit falls back to this process alone (a memory quota with
+ * the same rate) rather than stopping every call; permits taken in the store are given back
+ * there when it answers, and otherwise stop counting on their own after `maxCallMs`.
  */
 import { randomUUID } from "node:crypto";
-import { UpstreamQuotaExhaustedError } from "../../upstream/errors.js";
-import { notify } from "../../upstream/retry-policy.js";
-import type { UpstreamObserver } from "../../upstream/types.js";
-import { createMemoryQuota } from "../../upstream/quota/memory-quota.js";
-import { RedisPermitStore, type TakeOutcome } from "./redis-scripts.js";
-import { DEFAULT_MAX_WAIT_MS, WINDOW_MS, abortError, checkedRate, pacingParams } from "../../upstream/quota/schedule.js";
-import type { QuotaAcquireOptions, QuotaPermit, RedisQuotaOptions, UpstreamQuota } from "../../upstream/quota/types.js";
+import type { PermitStore, PermitTerms, TakeResult } from "../../state/quota/permit-store.js";
+import { UpstreamQuotaExhaustedError } from "../errors.js";
+import { notify } from "../retry-policy.js";
+import type { UpstreamObserver } from "../types.js";
+import { createMemoryQuota } from "./memory-quota.js";
+import { DEFAULT_MAX_WAIT_MS, WINDOW_MS, abortError, checkedRate, pacingParams } from "./schedule.js";
+import type { QuotaAcquireOptions, QuotaPermit, SharedQuotaOptions, UpstreamQuota } from "./types.js";
 
-const DEFAULT_REDIS_PREFIX = "cdn-export:quota";
 /** Longer than the longest CDN_TIMEOUT_MS (120 s): a permit never expires under a live call. */
 const DEFAULT_MAX_CALL_MS = 125_000;
 
@@ -27,19 +26,19 @@ interface Waiter {
   options: QuotaAcquireOptions;
   grant(permit: QuotaPermit): void;
   fail(error: Error): void;
-  /** Redis failed: wait in the per-process fallback instead. */
+  /** The store failed: wait in the per-process fallback instead. */
   fallBack(): void;
 }
 
-export function createRedisQuota(options: RedisQuotaOptions): UpstreamQuota {
-  return new RedisQuota(options);
+export function createSharedQuota(options: SharedQuotaOptions): UpstreamQuota {
+  return new SharedQuota(options);
 }
 
-class RedisQuota implements UpstreamQuota {
-  readonly #store: RedisPermitStore;
+class SharedQuota implements UpstreamQuota {
+  readonly #store: PermitStore;
+  readonly #terms: PermitTerms;
   readonly #fallback: UpstreamQuota;
   readonly #maxWaitMs: number;
-  readonly #emissionMs: number;
   readonly #replicaId = randomUUID();
   #calls = 0;
   readonly #queue: Waiter[] = [];
@@ -47,19 +46,18 @@ class RedisQuota implements UpstreamQuota {
   /** Ends the poller's current sleep early (its waiter left). */
   #interruptSleep: (() => void) | undefined;
 
-  constructor(options: RedisQuotaOptions) {
+  constructor(options: SharedQuotaOptions) {
     const rate = checkedRate(options.ratePerSecond);
-    const params = pacingParams(rate);
+    const { emissionMs, burstToleranceMs } = pacingParams(rate);
     this.#maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
-    this.#emissionMs = params.emissionMs;
-    this.#store = new RedisPermitStore({
-      redis: options.redis,
-      keyPrefix: options.keyPrefix ?? DEFAULT_REDIS_PREFIX,
+    this.#store = options.store;
+    this.#terms = {
       limit: rate,
       windowMs: WINDOW_MS,
-      ...params,
+      slotMs: emissionMs,
+      burstToleranceMs,
       maxCallMs: options.maxCallMs ?? DEFAULT_MAX_CALL_MS,
-    });
+    };
     this.#fallback = createMemoryQuota({ ratePerSecond: rate, maxWaitMs: this.#maxWaitMs });
   }
 
@@ -67,12 +65,12 @@ class RedisQuota implements UpstreamQuota {
     const { signal } = options;
     if (signal?.aborted) throw abortError(signal);
     const askedAt = performance.now();
-    let expectedWaitMs = this.#queue.length * this.#emissionMs;
+    let expectedWaitMs = this.#queue.length * this.#terms.slotMs;
     if (this.#queue.length === 0) {
       const callId = this.#nextCallId();
-      let outcome: TakeOutcome;
+      let outcome: TakeResult;
       try {
-        outcome = await this.#store.take(callId, false);
+        outcome = await this.#store.take(callId, this.#terms, false);
       } catch {
         return this.#fallback.acquire(action, options);
       }
@@ -94,8 +92,8 @@ class RedisQuota implements UpstreamQuota {
       release: () => {
         if (released) return;
         released = true;
-        // Unanswered (Redis down): the permit stops counting after maxCallMs on its own.
-        this.#store.give(callId).catch(() => undefined);
+        // Unanswered (store down): the permit stops counting after maxCallMs on its own.
+        this.#store.give(callId, this.#terms).catch(() => undefined);
       },
     };
   }
@@ -137,22 +135,22 @@ class RedisQuota implements UpstreamQuota {
     });
   }
 
-  /** The first waiter asks Redis until it gets a permit, fails or leaves; then the next. */
+  /** The first waiter asks the store until it gets a permit, fails or leaves; then the next. */
   async #poll(): Promise<void> {
     this.#polling = true;
     try {
       for (let head = this.#queue[0]; head !== undefined; head = this.#queue[0]) {
         const callId = this.#nextCallId();
-        let outcome: TakeOutcome;
+        let outcome: TakeResult;
         try {
-          outcome = await this.#store.take(callId, true);
+          outcome = await this.#store.take(callId, this.#terms, true);
         } catch {
           for (const waiter of [...this.#queue]) waiter.fallBack();
           return;
         }
         const permit = outcome.taken ? this.#permit(callId) : undefined;
         if (this.#queue[0] !== head) {
-          permit?.release(); // it left while Redis answered
+          permit?.release(); // it left while the store answered
           continue;
         }
         if (permit !== undefined) {

@@ -1,6 +1,8 @@
 /**
- * The rules of schedule.ts on Redis, one atomic script per step, so that every replica sharing
- * the key prefix draws from one set of permits and one pacing schedule.
+ * The permit store on Redis: the quota's two rules (stated in src/upstream/quota/schedule.ts)
+ * as one atomic script per step, so that every replica sharing the key prefix draws from one
+ * set of permits and one pacing schedule. The terms (limit, window, slot, burst) come with
+ * each call from the quota that composes this store.
  *
  * Why a script of our own: rate-limiter-flexible (used here before) has fixed windows only on
  * Redis, which let 2 × rate through across a window boundary, and no maintained ioredis
@@ -15,6 +17,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
+import type { PermitStore, PermitTerms, TakeResult } from "./permit-store.js";
 
 const CLOCK = `
 local now = tonumber(ARGV[1])
@@ -50,7 +53,7 @@ if startAt > now then return {0, ms(startAt - now)} end
 redis.call('ZADD', KEYS[1], ms(now + maxCall + window), ARGV[7])
 redis.call('PEXPIRE', KEYS[1], math.ceil(maxCall + window))
 tat = math.max(tat, now) + slot
--- As Pacer.record in schedule.ts: up to lateSlackMs of lateness keeps the schedule.
+-- A waiter up to min(slot / 2, 2 ms) late keeps the schedule (timers fire a little late).
 if queued then spaced = math.max(spaced + slot, now + slot - math.min(slot / 2, 2)) else spaced = math.max(spaced, now) end
 redis.call('HSET', KEYS[2], 'tat', ms(tat), 'spaced', ms(spaced))
 redis.call('PEXPIRE', KEYS[2], math.ceil(tat - now + window))
@@ -66,37 +69,31 @@ if redis.call('PTTL', KEYS[1]) < window then redis.call('PEXPIRE', KEYS[1], math
 return 1
 `;
 
-export interface PermitStoreOptions {
+export interface RedisPermitStoreOptions {
   redis: Redis;
+  /** Replicas sharing a prefix share the permits: keys `<prefix>:permits` and `<prefix>:pacing`. */
   keyPrefix: string;
-  limit: number;
-  windowMs: number;
-  emissionMs: number;
-  burstToleranceMs: number;
-  maxCallMs: number;
   /** Epoch ms for the scripts instead of the Redis server's clock (tests). */
   now?: () => number;
 }
 
-export type TakeOutcome = { taken: true } | { taken: false; retryInMs: number };
-
 /** The two scripts, bound to one prefix. Commands fail at once while Redis is down. */
-export class RedisPermitStore {
+export class RedisPermitStore implements PermitStore {
   readonly #permitsKey: string;
   readonly #pacingKey: string;
 
-  constructor(private readonly options: PermitStoreOptions) {
+  constructor(private readonly options: RedisPermitStoreOptions) {
     this.#permitsKey = `${options.keyPrefix}:permits`;
     this.#pacingKey = `${options.keyPrefix}:pacing`;
   }
 
-  async take(callId: string, queued: boolean): Promise<TakeOutcome> {
-    const { limit, windowMs, emissionMs, burstToleranceMs, maxCallMs } = this.options;
+  async take(callId: string, terms: PermitTerms, queued: boolean): Promise<TakeResult> {
+    const { limit, windowMs, slotMs, burstToleranceMs, maxCallMs } = terms;
     const reply = await this.#run(TAKE, [this.#permitsKey, this.#pacingKey], [
       this.#clock(),
       limit,
       windowMs,
-      emissionMs,
+      slotMs,
       burstToleranceMs,
       maxCallMs,
       callId,
@@ -108,8 +105,8 @@ export class RedisPermitStore {
     return { taken: false, retryInMs: Number(value) };
   }
 
-  async give(callId: string): Promise<void> {
-    await this.#run(GIVE, [this.#permitsKey], [this.#clock(), this.options.windowMs, callId]);
+  async give(callId: string, terms: PermitTerms): Promise<void> {
+    await this.#run(GIVE, [this.#permitsKey], [this.#clock(), terms.windowMs, callId]);
   }
 
   #clock(): string {
