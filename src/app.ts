@@ -14,6 +14,7 @@ import { createGateway, type Gateway, type GatewayDeps } from "./server.js";
 import { downloadUrlPolicy, reportOncePerHost } from "./exports/download-policy.js";
 import { createCdnClient, type CdnClient } from "./upstream/client.js";
 import { Credentials } from "./upstream/credentials.js";
+import { createMemoryQuota, createRedisQuota, type UpstreamQuota } from "./upstream/quota.js";
 import { createSharedState, type SharedState } from "./state/shared-state.js";
 import { createGatewayTaskWatch } from "./live/index.js";
 import { createCachedApi } from "./reading/page-cache.js";
@@ -34,7 +35,7 @@ export interface App {
   emulator: RunningEmulator | null;
   client: CdnClient;
   /** Quota, invalidation bus and idempotency records: on Redis with `REDIS_URL`, else in-process. */
-  state: SharedState;
+  state: SharedState<UpstreamQuota>;
   logger: Logger;
   metrics: GatewayMetrics;
   /** The GraphQL URL. */
@@ -77,13 +78,14 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
   }
 
   const metrics = createMetrics({ processMetrics: options.processMetrics ?? true });
-  let state: SharedState;
+  // CDN_RATE_LIMIT calls per second for all replicas together; CDN_QUOTA_WAIT_MS for a slot at most.
+  const quotaOptions = { ratePerSecond: config.upstream.rateLimit, maxWaitMs: config.upstream.quotaWaitMs };
+  let state: SharedState<UpstreamQuota>;
   try {
     state = await createSharedState({
       redisUrl: config.redisUrl?.reveal() ?? null,
       keyPrefix: config.redisKeyPrefix,
-      rateLimit: config.upstream.rateLimit,
-      quotaWaitMs: config.upstream.quotaWaitMs,
+      createQuota: (redis, keyPrefix) => (redis === null ? createMemoryQuota(quotaOptions) : createRedisQuota({ ...quotaOptions, redis, keyPrefix })),
       logger,
     });
   } catch (error) {

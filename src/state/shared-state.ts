@@ -7,51 +7,59 @@
  * replica's share, invalidations stay local), creates with an idempotency key fail closed, and
  * the outage is logged once and reported by /ready as `redis: failed` (degraded, still ready).
  */
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { ReadinessCheck } from "../observability/readiness.js";
 import { createLocalInvalidationBus, createRedisInvalidationBus, type InvalidationBus } from "./invalidation-bus.js";
-import { createMemoryQuota, createRedisQuota, type UpstreamQuota } from "../upstream/quota.js";
 import type { IdempotencyStore } from "./idempotency.js";
 import { createMemoryIdempotencyStore } from "./idempotency-memory.js";
 import { createRedisIdempotencyStore } from "./idempotency-redis.js";
 import type { RedisConnections } from "./redis.js";
 
-export interface SharedStateOptions {
+/** A health probe of the shared state, in the shape /ready runs (observability/readiness.ts). */
+export interface SharedStateCheck {
+  name: string;
+  /** false: a failure leaves the replica ready but degraded. */
+  critical: boolean;
+  check: () => Promise<boolean>;
+}
+
+export interface SharedStateOptions<Quota> {
   /** `REDIS_URL` (revealed); null = in-process state. */
   redisUrl: string | null;
   /** Namespace of every key and channel; replicas that share it share state. */
   keyPrefix: string;
-  /** `CDN_RATE_LIMIT`: upstream calls per second for all replicas together. */
-  rateLimit: number;
-  /** `CDN_QUOTA_WAIT_MS`: how long a call may wait for a quota slot (default the quota's own). */
-  quotaWaitMs?: number;
+  /**
+   * The upstream quota on this state: on the Redis connection (keys under `quotaKeyPrefix`), or
+   * in-process when `redis` is null. Its rules are the upstream client's; state lends the store.
+   */
+  createQuota: (redis: Redis | null, quotaKeyPrefix: string) => Quota;
   logger: Pick<Logger, "info" | "warn">;
   /** CLIENT SETNAME of the connections. */
   connectionName?: string;
   now?: () => number;
 }
 
-export interface SharedState {
+export interface SharedState<Quota> {
   readonly mode: "redis" | "memory";
-  readonly quota: UpstreamQuota;
+  readonly quota: Quota;
   readonly bus: InvalidationBus;
   readonly idempotency: IdempotencyStore;
   /** `redis` (non-critical) in Redis mode; none in memory mode. */
-  readonly readinessChecks: readonly ReadinessCheck[];
+  readonly readinessChecks: readonly SharedStateCheck[];
   /** The connections, in Redis mode (tests, diagnostics). */
   readonly redis: RedisConnections | null;
   /** Stops listening and closes the connections. Idempotent. */
   close(): Promise<void>;
 }
 
-export async function createSharedState(options: SharedStateOptions): Promise<SharedState> {
+export async function createSharedState<Quota>(options: SharedStateOptions<Quota>): Promise<SharedState<Quota>> {
   const { logger } = options;
   const onBusError = (error: unknown): void => logger.warn({ err: error }, "page cache invalidation failed");
   if (options.redisUrl === null) {
     const bus = createLocalInvalidationBus({ onError: onBusError });
     return {
       mode: "memory",
-      quota: createMemoryQuota({ ratePerSecond: options.rateLimit, ...maxWait(options) }),
+      quota: options.createQuota(null, quotaKeyPrefix(options)),
       bus,
       idempotency: createMemoryIdempotencyStore(options.now ? { now: options.now } : {}),
       readinessChecks: [],
@@ -87,7 +95,7 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
   let closed: Promise<void> | null = null;
   return {
     mode: "redis",
-    quota: createRedisQuota({ redis: redis.commands, ratePerSecond: options.rateLimit, ...maxWait(options), keyPrefix: `${options.keyPrefix}quota` }),
+    quota: options.createQuota(redis.commands, quotaKeyPrefix(options)),
     bus,
     idempotency: createRedisIdempotencyStore({ redis: redis.commands, prefix: options.keyPrefix }),
     readinessChecks: [{ name: "redis", critical: false, check: () => Promise.resolve(redis.isRedisHealthy()) }],
@@ -127,6 +135,6 @@ function outageLog(logger: Pick<Logger, "info" | "warn">): { down: (error: Error
   };
 }
 
-function maxWait(options: SharedStateOptions): { maxWaitMs?: number } {
-  return options.quotaWaitMs === undefined ? {} : { maxWaitMs: options.quotaWaitMs };
+function quotaKeyPrefix(options: { keyPrefix: string }): string {
+  return `${options.keyPrefix}quota`;
 }
