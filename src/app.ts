@@ -78,6 +78,7 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
   }
 
   const metrics = createMetrics({ processMetrics: options.processMetrics ?? true });
+  // CDN_RATE_LIMIT calls per second for all replicas together; CDN_QUOTA_WAIT_MS for a slot at most.
   let state: SharedState;
   try {
     state = await createSharedState({

@@ -8,7 +8,7 @@
  */
 import { inspect } from "node:util";
 import { z } from "zod";
-import { GATEWAY_SCOPES } from "./auth/principal.js";
+import { SCOPES, type Scope } from "./auth/principal.js";
 import { envDefault, envEnum, envFlag, envHost, envHttpUrl, envInteger, envOptional, envOriginList, envText, envUrl, EnvError, parseEnv, type Env } from "./config-env.js";
 import { Credentials } from "./upstream/credentials.js";
 import { LOG_LEVELS, type LogLevel } from "./observability/logger.js";
@@ -38,8 +38,6 @@ export class SecretString {
     return "<redacted>";
   }
 }
-
-export type Scope = (typeof GATEWAY_SCOPES)[number];
 
 export interface ApiKeyConfig {
   name: string;
@@ -124,7 +122,7 @@ const apiKeyEntry = z.object({
   name: z.string({ error: "must be a string" }).trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
   key: z.string({ error: "must be a string" }).min(1, "must not be empty"),
   scopes: z
-    .array(z.enum(GATEWAY_SCOPES, { error: `must be one of ${GATEWAY_SCOPES.join(", ")}` }), { error: "must be a list of scopes" })
+    .array(z.enum(SCOPES, { error: `must be one of ${SCOPES.join(", ")}` }), { error: "must be a list of scopes" })
     .min(1, "must list at least one scope"),
 });
 

@@ -3,35 +3,34 @@
  * and the request's own loaders (created fresh per request so nothing leaks between callers).
  * The HTTP layer builds one with `createRequestContext`; the schema never sees HTTP.
  */
-import { principalId } from "./auth/principal.js";
-import type { CdnExportApi, ExportKind } from "./upstream/types.js";
+import type { Principal } from "./auth/principal.js";
+import type { GatewayErrorData } from "./errors.js";
+import type { CdnExportApi, ExportKind, UpstreamTask } from "./upstream/types.js";
 import { PageLoader, type RecentTotals } from "./reading/page-loader.js";
-import { TaskLookup } from "./reading/entity-scan.js";
-import type { TaskWatcher } from "./live/task-watch-hub.js";
+import { TaskLookup, type TaskKey } from "./reading/entity-scan.js";
 import { DownloadUrlGuard, downloadUrlPolicy, type DownloadUrlPolicy } from "./exports/download-policy.js";
+import type { IdempotentRequest } from "./state/fingerprint.js";
 
-export const SCOPES = ["export:read", "export:create", "export:delete"] as const;
-export type Scope = (typeof SCOPES)[number];
-
-/**
- * An authenticated caller; null when nobody authenticated. `id` is unique across kinds of
- * credential (`apikey:alice`, `jwt:alice`) and scopes per-caller state; `name` is for logs.
- */
-export type Principal = { id: string; name: string; scopes: ReadonlySet<string> } | null;
-
-/** With auth off every request acts as this principal, so schema rules still run. */
-export function fullAccessPrincipal(name = "anonymous"): NonNullable<Principal> {
-  return { id: principalId("anonymous", name), name, scopes: new Set<string>(SCOPES) };
-}
+// Kept for the composition root's imports while server.ts is being split; the type is auth's.
+export type { Principal } from "./auth/principal.js";
 
 /**
  * Runs a create at most once per idempotency key (implemented by the idempotency layer).
- * `fingerprint` identifies the request body so a reused key with other input can be refused.
- * The server builds one per request, bound to the authenticated principal, so keys are scoped
- * to the caller (src/http/idempotency-key.ts).
+ * `request` names the operation and its input: a reused key with other input is refused. The
+ * server builds one per request, bound to the authenticated principal, so keys are scoped to
+ * the caller (src/http/idempotency-key.ts).
  */
 export interface IdempotencyRunner {
-  run<T>(key: string, fingerprint: string, create: () => Promise<T>): Promise<T>;
+  run<T>(key: string, request: IdempotentRequest, create: () => Promise<T>): Promise<T>;
+}
+
+/** One event of a task watch: the task as last read, or the error that ends the watch. */
+export type TaskWatchEvent = { type: "task"; task: UpstreamTask } | { type: "error"; error: GatewayErrorData };
+
+/** The process's shared task watches as `exportTaskUpdated` uses them (src/live provides them). */
+export interface TaskWatcher {
+  /** The task's events; ending the iteration (client gone) unsubscribes. */
+  watch(key: TaskKey): AsyncIterable<TaskWatchEvent>;
 }
 
 export interface RequestContextDeps {

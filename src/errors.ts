@@ -1,25 +1,63 @@
 /**
- * The one catalogue of error codes the gateway puts in GraphQL `extensions.code`
- * (contract: shared/docs/design.md). Every GraphQLError the gateway raises is built here,
- * so codes and extension shapes cannot drift between resolvers and plugins.
+ * The one catalogue of error codes the gateway puts in GraphQL `extensions.code` (contract:
+ * shared/docs/design.md; the README's error table lists the same codes). Every error the
+ * gateway raises is built here, with its code's HTTP status, so codes, statuses and extension
+ * shapes cannot drift between resolvers, plugins and the live task watches.
  */
-import { GraphQLError } from "graphql";
+import { GraphQLError, type ASTNode } from "graphql";
 
 export const ErrorCode = {
-  BAD_USER_INPUT: "BAD_USER_INPUT",
+  BAD_REQUEST: "BAD_REQUEST",
+  REQUEST_ENTITY_TOO_LARGE: "REQUEST_ENTITY_TOO_LARGE",
+  GRAPHQL_PARSE_FAILED: "GRAPHQL_PARSE_FAILED",
+  GRAPHQL_VALIDATION_FAILED: "GRAPHQL_VALIDATION_FAILED",
+  OPERATION_RESOLUTION_FAILURE: "OPERATION_RESOLUTION_FAILURE",
+  PERSISTED_QUERY_ONLY: "PERSISTED_QUERY_ONLY",
   UNAUTHENTICATED: "UNAUTHENTICATED",
   FORBIDDEN: "FORBIDDEN",
+  BAD_USER_INPUT: "BAD_USER_INPUT",
+  NOT_FOUND: "NOT_FOUND",
   UPSTREAM_THROTTLED: "UPSTREAM_THROTTLED",
   UPSTREAM_TIMEOUT: "UPSTREAM_TIMEOUT",
   UPSTREAM_UNAVAILABLE: "UPSTREAM_UNAVAILABLE",
   UPSTREAM_REJECTED: "UPSTREAM_REJECTED",
   IDEMPOTENCY_IN_PROGRESS: "IDEMPOTENCY_IN_PROGRESS",
   IDEMPOTENCY_KEY_REUSED: "IDEMPOTENCY_KEY_REUSED",
-  PERSISTED_QUERY_ONLY: "PERSISTED_QUERY_ONLY",
-  NOT_FOUND: "NOT_FOUND",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * The HTTP status of a response carrying the code. 200: a field's error, answered beside the
+ * data the other fields could read. Anything else refuses the whole request before it runs.
+ * GRAPHQL_PARSE_FAILED, OPERATION_RESOLUTION_FAILURE and INTERNAL_SERVER_ERROR (masked
+ * unexpected errors) are assigned by yoga itself; they are listed so clients find every code.
+ */
+export const ERROR_HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  BAD_REQUEST: 400,
+  REQUEST_ENTITY_TOO_LARGE: 413,
+  GRAPHQL_PARSE_FAILED: 400,
+  GRAPHQL_VALIDATION_FAILED: 400,
+  OPERATION_RESOLUTION_FAILURE: 400,
+  PERSISTED_QUERY_ONLY: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 200,
+  BAD_USER_INPUT: 200,
+  NOT_FOUND: 200,
+  UPSTREAM_THROTTLED: 200,
+  UPSTREAM_TIMEOUT: 200,
+  UPSTREAM_UNAVAILABLE: 200,
+  UPSTREAM_REJECTED: 200,
+  IDEMPOTENCY_IN_PROGRESS: 200,
+  IDEMPOTENCY_KEY_REUSED: 200,
+  INTERNAL_SERVER_ERROR: 200,
+};
+
+export const ERROR_CODES: readonly ErrorCode[] = Object.values(ErrorCode);
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(ErrorCode, value);
+}
 
 export interface UpstreamErrorDetails {
   code: string;
@@ -27,33 +65,99 @@ export interface UpstreamErrorDetails {
   httpStatus: number | null;
 }
 
-/** Typed `extensions` per code: what a client may rely on. */
+type NoExtensions = Record<string, never>;
+
+/** Typed `extensions` per code (beside `code` and yoga's `http`): what a client may rely on. */
 export interface ErrorExtensionsByCode {
-  BAD_USER_INPUT: { field: string; rule: string };
-  UNAUTHENTICATED: { http?: { status: number; headers?: Record<string, string> } };
+  BAD_REQUEST: NoExtensions;
+  REQUEST_ENTITY_TOO_LARGE: { limitBytes?: number };
+  GRAPHQL_PARSE_FAILED: NoExtensions;
+  /** The cost budget names itself; graphql-js and armor rules say what broke in the message. */
+  GRAPHQL_VALIDATION_FAILED: { limit?: "cost"; maxCost?: number; cost?: number };
+  OPERATION_RESOLUTION_FAILURE: NoExtensions;
+  /** `arbitrary-operation`: a query text was sent; `unknown-document`: the id is not in the manifest. */
+  PERSISTED_QUERY_ONLY: { reason?: "arbitrary-operation" | "unknown-document" | "missing-document-id" };
+  UNAUTHENTICATED: NoExtensions;
   FORBIDDEN: { requiredScopes?: string[] };
+  BAD_USER_INPUT: { field: string; rule: string };
+  /** A watched task the upstream does not list (any more). */
+  NOT_FOUND: { kind?: string; taskId?: string };
   UPSTREAM_THROTTLED: { retryAfterMs?: number; upstream?: UpstreamErrorDetails };
   UPSTREAM_TIMEOUT: { timeoutMs?: number };
   UPSTREAM_UNAVAILABLE: { reason?: string; upstream?: UpstreamErrorDetails };
   UPSTREAM_REJECTED: { upstream: UpstreamErrorDetails };
   IDEMPOTENCY_IN_PROGRESS: { retryAfterMs?: number };
-  IDEMPOTENCY_KEY_REUSED: Record<string, never>;
-  /** `arbitrary-operation`: a query text was sent; `unknown-document`: the id is not in the manifest. */
-  PERSISTED_QUERY_ONLY: { reason?: "arbitrary-operation" | "unknown-document" | "missing-document-id"; http?: { status: number } };
-  /** A watched task the upstream does not list (any more). */
-  NOT_FOUND: { kind?: string; taskId?: string };
-  INTERNAL_SERVER_ERROR: Record<string, never>;
+  IDEMPOTENCY_KEY_REUSED: NoExtensions;
+  INTERNAL_SERVER_ERROR: NoExtensions;
 }
 
-export function gatewayError<C extends ErrorCode>(
-  code: C,
-  message: string,
-  extensions: ErrorExtensionsByCode[C],
-): GraphQLError {
-  return new GraphQLError(message, { extensions: { ...extensions, code } });
+/**
+ * An error as plain data: what crosses replicas (live task watches over Redis) and what a
+ * lower layer hands up to be raised as a GraphQL error by `errorFromData`.
+ */
+export interface GatewayErrorData {
+  code: ErrorCode;
+  message: string;
+  /** The code's extensions (`ErrorExtensionsByCode`), without `code` and `http`. */
+  extensions: Readonly<Record<string, unknown>>;
+}
+
+export function errorData<C extends ErrorCode>(code: C, message: string, extensions: ErrorExtensionsByCode[C]): GatewayErrorData {
+  return { code, message, extensions };
+}
+
+/** `http` as yoga reads it: the status, and the challenge a 401 must carry (RFC 9110). */
+function httpOf(code: ErrorCode): { http?: { status: number; headers?: Record<string, string> } } {
+  const status = ERROR_HTTP_STATUS[code];
+  if (status === 200) return {};
+  return { http: code === ErrorCode.UNAUTHENTICATED ? { status, headers: { "WWW-Authenticate": "Bearer" } } : { status } };
+}
+
+/** The GraphQL error for `data`; `nodes` locate a validation error in the document. */
+export function errorFromData(data: GatewayErrorData, nodes?: ASTNode | readonly ASTNode[]): GraphQLError {
+  return new GraphQLError(data.message, {
+    ...(nodes === undefined ? {} : { nodes }),
+    extensions: { ...data.extensions, code: data.code, ...httpOf(data.code) },
+  });
+}
+
+export function gatewayError<C extends ErrorCode>(code: C, message: string, extensions: ErrorExtensionsByCode[C]): GraphQLError {
+  return errorFromData(errorData(code, message, extensions));
 }
 
 /** A refused input: names the offending field (dotted path) and the rule it broke. */
 export function badUserInput(field: string, rule: string, message?: string): GraphQLError {
   return gatewayError(ErrorCode.BAD_USER_INPUT, message ?? `${field}: ${rule}`, { field, rule });
+}
+
+/** A request that is not a GraphQL request the gateway accepts (malformed, or cross-site). */
+export function badRequest(message: string): GraphQLError {
+  return gatewayError(ErrorCode.BAD_REQUEST, message, {});
+}
+
+/** A body over MAX_BODY_BYTES, refused before it is parsed. */
+export function requestTooLarge(limitBytes: number): GraphQLError {
+  return gatewayError(ErrorCode.REQUEST_ENTITY_TOO_LARGE, "Request body too large", { limitBytes });
+}
+
+/** The cost budget (operation-limits.ts), reported as the validation error it is. */
+export function costLimitExceeded(cost: number, maxCost: number, operation: ASTNode): GraphQLError {
+  return errorFromData(
+    errorData(
+      ErrorCode.GRAPHQL_VALIDATION_FAILED,
+      `Query cost ${cost} exceeds the budget of ${maxCost} (page sizes multiply the cost of what they select).`,
+      { limit: "cost", maxCost, cost },
+    ),
+    operation,
+  );
+}
+
+/** No or bad credentials: a 401 with the Bearer challenge. */
+export function unauthenticated(message: string): GraphQLError {
+  return gatewayError(ErrorCode.UNAUTHENTICATED, message, {});
+}
+
+/** A failure nobody planned for: said as nothing more than this (yoga masks the same way). */
+export function unexpectedErrorData(): GatewayErrorData {
+  return errorData(ErrorCode.INTERNAL_SERVER_ERROR, "Unexpected error.", {});
 }

@@ -4,10 +4,10 @@
  * cannot probe which keys, issuers or algorithms exist. Scopes are enforced by the schema.
  */
 import type { GraphQLError } from "graphql";
-import { ErrorCode, gatewayError } from "../errors.js";
+import { unauthenticated } from "../errors.js";
 import type { ApiKeyRing } from "./api-keys.js";
 import type { JwtVerifier } from "./jwt.js";
-import { anonymousPrincipal, GATEWAY_SCOPES, type AuthPrincipal } from "./principal.js";
+import { anonymousPrincipal, type AuthPrincipal } from "./principal.js";
 
 export type AuthMode = "required" | "off";
 
@@ -40,16 +40,14 @@ const MESSAGES: Record<AuthFailureReason, string> = {
   invalid: "Invalid or expired credentials",
 };
 
-/** The 401 every refusal uses; yoga turns `extensions.http` into the status and header. */
+/** The 401 every refusal uses (the catalogue adds the status and the Bearer challenge). */
 export function unauthenticatedError(reason: AuthFailureReason): GraphQLError {
-  return gatewayError(ErrorCode.UNAUTHENTICATED, MESSAGES[reason], {
-    http: { status: 401, headers: { "WWW-Authenticate": "Bearer" } },
-  });
+  return unauthenticated(MESSAGES[reason]);
 }
 
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   if (options.mode === "off") {
-    const principal = anonymousPrincipal(options.allScopes ?? GATEWAY_SCOPES);
+    const principal = anonymousPrincipal(options.allScopes === undefined ? {} : { scopes: options.allScopes });
     return () => Promise.resolve({ ok: true, principal });
   }
   const apiKeys = options.apiKeys && options.apiKeys.size > 0 ? options.apiKeys : null;

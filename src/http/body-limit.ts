@@ -5,7 +5,8 @@
  * valid Content-Length): that stream pipeline was ~4 % of the gateway's CPU per query (bench
  * case 1). Here only bodies without a Content-Length (chunked) are counted as they arrive.
  */
-import { createGraphQLError, type Plugin } from "graphql-yoga";
+import type { Plugin } from "graphql-yoga";
+import { badRequest, requestTooLarge } from "../errors.js";
 
 // One non-negative integer; anything else (lists, signs: request-smuggling shapes) is a 400.
 const CONTENT_LENGTH = /^\d+$/;
@@ -16,9 +17,9 @@ export function useRequestBodyLimit(maxBytes: number): Plugin {
       const contentLength = request.headers.get("content-length");
       if (contentLength !== null) {
         if (!CONTENT_LENGTH.test(contentLength)) {
-          throw createGraphQLError("Content-Length header is invalid.", { extensions: { code: "BAD_REQUEST", http: { status: 400 } } });
+          throw badRequest("Content-Length header is invalid.");
         }
-        if (Number(contentLength) > maxBytes) throw tooLarge();
+        if (Number(contentLength) > maxBytes) throw requestTooLarge(maxBytes);
         return;
       }
       if (requestParser === undefined || request.body === null) return;
@@ -28,7 +29,7 @@ export function useRequestBodyLimit(maxBytes: number): Plugin {
         const counted = new fetchAPI.TransformStream<Uint8Array, Uint8Array>({
           transform(chunk, controller) {
             bytesRead += chunk.byteLength;
-            if (bytesRead > maxBytes) controller.error(tooLarge());
+            if (bytesRead > maxBytes) controller.error(requestTooLarge(maxBytes));
             else controller.enqueue(chunk);
           },
         });
@@ -40,6 +41,3 @@ export function useRequestBodyLimit(maxBytes: number): Plugin {
   };
 }
 
-function tooLarge(): Error {
-  return createGraphQLError("Request body too large", { extensions: { code: "REQUEST_ENTITY_TOO_LARGE", http: { status: 413 } } });
-}

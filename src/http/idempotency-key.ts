@@ -4,9 +4,10 @@
  * in the configured store (memory or Redis, 24 h). Installed by a yoga plugin that runs after
  * authentication, when the principal is known.
  */
-import { createHash } from "node:crypto";
 import type { Plugin } from "graphql-yoga";
-import type { IdempotencyRunner, Principal } from "../context.js";
+import type { Principal } from "../auth/principal.js";
+import type { IdempotencyRunner } from "../context.js";
+import { idempotencyFingerprint } from "../state/fingerprint.js";
 import type { IdempotencyStore } from "../state/idempotency.js";
 import { runIdempotent, type IdempotencyStorePhase } from "../state/run-idempotent.js";
 
@@ -20,13 +21,12 @@ export interface IdempotencyRunnerOptions {
 
 export function idempotencyRunnerFor(options: IdempotencyRunnerOptions): IdempotencyRunner {
   return {
-    run: (key, fingerprint, create) =>
+    run: (key, request, create) =>
       runIdempotent({
         store: options.store,
         scope: options.scope,
         key,
-        // The resolver's description of the request, hashed: the store holds 64 hex characters.
-        fingerprint: createHash("sha256").update(fingerprint, "utf8").digest("hex"),
+        fingerprint: idempotencyFingerprint(request.operation, request.input),
         run: create,
         keyField: "idempotencyKey",
         ...(options.onStoreError ? { onStoreError: options.onStoreError } : {}),

@@ -9,8 +9,8 @@
  * costs 101, so 60 of them (6060) exceed the default budget of 5000.
  */
 import {
-  GraphQLError,
   Kind,
+  type GraphQLError,
   NoSchemaIntrospectionCustomRule,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -21,6 +21,7 @@ import {
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import type { Plugin, YogaInitialContext } from "graphql-yoga";
 import type { GatewayConfig } from "../config.js";
+import { costLimitExceeded } from "../errors.js";
 
 export interface OperationLimitsOptions {
   limits: GatewayConfig["limits"];
@@ -73,14 +74,7 @@ export function costLimitRule(maxCost: number): ValidationRule {
     return {
       OperationDefinition(operation) {
         const cost = selectionCost(operation.selectionSet, fragments, context, new Set());
-        if (cost > maxCost) {
-          context.reportError(
-            new GraphQLError(`Query cost ${cost} exceeds the budget of ${maxCost} (page sizes multiply the cost of what they select).`, {
-              nodes: [operation],
-              extensions: { limit: "cost", maxCost, cost },
-            }),
-          );
-        }
+        if (cost > maxCost) context.reportError(costLimitExceeded(cost, maxCost, operation));
         return false;
       },
     };

@@ -4,8 +4,9 @@
  * quotes the body it choked on (which may hold a key); a GET with non-JSON `variables` or
  * `extensions` fails inside the parser with a bare SyntaxError, which would become a 500.
  */
-import { createGraphQLError, type Plugin } from "graphql-yoga";
+import type { Plugin } from "graphql-yoga";
 import { GraphQLError } from "graphql";
+import { badRequest } from "../errors.js";
 
 const MALFORMED_PARAMS = "Request parameters are malformed: variables and extensions must be JSON objects.";
 
@@ -27,14 +28,10 @@ export function useSafeRequestParsing(): Plugin {
 
 function sanitized(error: unknown): unknown {
   if (error instanceof GraphQLError) {
-    if (error.extensions["originalError"] === undefined) return error;
-    const { originalError: _dropped, http, ...extensions } = error.extensions;
-    // Without `spec`, yoga keeps the 400 for application/json clients too (as it did with the detail).
-    const status = typeof http === "object" && http !== null && "status" in http && typeof http.status === "number" ? http.status : 400;
-    return createGraphQLError(error.message, { extensions: { ...extensions, http: { status } } });
+    // Only yoga's JSON body parser attaches `originalError` (a BAD_REQUEST, "POST body sent
+    // invalid JSON."): the same refusal again, without the text that quoted the body.
+    return error.extensions["originalError"] === undefined ? error : badRequest(error.message);
   }
-  if (error instanceof SyntaxError) {
-    return createGraphQLError(MALFORMED_PARAMS, { extensions: { code: "BAD_REQUEST", http: { status: 400 } } });
-  }
+  if (error instanceof SyntaxError) return badRequest(MALFORMED_PARAMS);
   return error;
 }

@@ -33,7 +33,7 @@ const MESSAGES: Record<TrustedDocumentRefusal, string> = {
 };
 
 export function trustedDocumentRefusal(reason: TrustedDocumentRefusal): GraphQLError {
-  return gatewayError(ErrorCode.PERSISTED_QUERY_ONLY, MESSAGES[reason], { reason, http: { status: 400 } });
+  return gatewayError(ErrorCode.PERSISTED_QUERY_ONLY, MESSAGES[reason], { reason });
 }
 
 /** Apollo's extension first, then `documentId` in the body, then in a GET query string. */

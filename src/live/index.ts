@@ -12,7 +12,7 @@ import { createRedisWatchCoordinator } from "./redis-watch-coordinator.js";
 import { createTaskReader } from "./task-reader.js";
 import { createTaskWatchHub, type TaskWatchHub } from "./task-watch-hub.js";
 
-export { createTaskWatchHub, type TaskWatchHub, type TaskWatchHubOptions, type TaskWatchStats, type TaskWatcher } from "./task-watch-hub.js";
+export { createTaskWatchHub, type TaskWatchHub, type TaskWatchHubOptions, type TaskWatchStats } from "./task-watch-hub.js";
 export { createTaskReader, type TaskReader } from "./task-reader.js";
 export { createRedisWatchCoordinator, type RedisWatchCoordinatorOptions } from "./redis-watch-coordinator.js";
 export { createLocalCoordinator, type WatchCoordinator } from "./watch-coordinator.js";

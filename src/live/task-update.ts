@@ -1,23 +1,16 @@
 /**
  * What a task watch delivers: the task as last read, or an error that ends the watch. Updates
- * cross replicas as JSON (Redis pub/sub), so errors travel as message + extensions and are
- * revived as GraphQL errors only where a subscriber receives them.
+ * cross replicas as JSON (Redis pub/sub), so errors travel as catalogue data (code, message,
+ * extensions); the subscription resolver raises them as GraphQL errors.
  */
-import { GraphQLError } from "graphql";
 import { z } from "zod";
-import { ErrorCode, gatewayError } from "../errors.js";
-import { toGatewayError } from "../resolvers/upstream-errors.js";
+import { ERROR_CODES, ErrorCode, errorData, unexpectedErrorData, type GatewayErrorData } from "../errors.js";
+import { upstreamFailureData } from "../reading/upstream-failures.js";
 import { taskStatus } from "../reading/task-status.js";
 import type { TaskKey } from "../reading/entity-scan.js";
 import type { ExportKind, UpstreamTask } from "../upstream/types.js";
 
-export interface WatchError {
-  message: string;
-  /** Always carries `code` (errors.ts catalogue). */
-  extensions: Record<string, unknown>;
-}
-
-export type TaskUpdate = { type: "task"; task: UpstreamTask } | { type: "error"; error: WatchError };
+export type TaskUpdate = { type: "task"; task: UpstreamTask } | { type: "error"; error: GatewayErrorData };
 
 /** SUCCESS and FAILED never change again: the watch completes after delivering them. */
 export function isFinal(task: UpstreamTask): boolean {
@@ -31,26 +24,14 @@ export function fingerprint(task: UpstreamTask): string {
 }
 
 export function notFoundUpdate(key: TaskKey): TaskUpdate {
-  const error = gatewayError(ErrorCode.NOT_FOUND, `No ${key.kind} export task ${key.taskId} in the upstream's list (last three months)`, {
-    kind: key.kind,
-    taskId: key.taskId,
-  });
-  return { type: "error", error: { message: error.message, extensions: { ...error.extensions } } };
+  const message = `No ${key.kind} export task ${key.taskId} in the upstream's list (last three months)`;
+  return { type: "error", error: errorData(ErrorCode.NOT_FOUND, message, { kind: key.kind, taskId: key.taskId }) };
 }
 
-/** A failed read as the subscriber should see it (upstream errors mapped like any resolver's). */
+/** A failed read as the subscriber should see it: upstream failures coded like any resolver's. */
 export function errorUpdate(error: unknown): TaskUpdate {
-  const mapped = toGatewayError(error);
-  if (mapped instanceof GraphQLError && typeof mapped.extensions["code"] === "string") {
-    return { type: "error", error: { message: mapped.message, extensions: { ...mapped.extensions } } };
-  }
-  // A bug: say nothing about it (the server masks unexpected errors the same way).
-  return { type: "error", error: { message: "Unexpected error.", extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } } };
-}
-
-/** The GraphQL error a subscriber receives; the code and extensions were built by errors.ts. */
-export function reviveError(error: WatchError): GraphQLError {
-  return new GraphQLError(error.message, { extensions: error.extensions });
+  // Anything else is a bug: say nothing about it (the server masks unexpected errors the same way).
+  return { type: "error", error: upstreamFailureData(error) ?? unexpectedErrorData() };
 }
 
 const taskSchema = z.object({
@@ -69,7 +50,7 @@ const updateSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("task"), task: taskSchema }),
   z.object({
     type: z.literal("error"),
-    error: z.object({ message: z.string(), extensions: z.record(z.string(), z.unknown()).refine((e) => typeof e["code"] === "string") }),
+    error: z.object({ code: z.enum(ERROR_CODES), message: z.string(), extensions: z.record(z.string(), z.unknown()) }),
   }),
 ]);
 

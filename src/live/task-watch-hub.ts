@@ -17,11 +17,6 @@ import type { TaskReader } from "./task-reader.js";
 import { errorUpdate, fingerprint, isFinal, notFoundUpdate, type TaskUpdate } from "./task-update.js";
 import { createLocalCoordinator, type WatchCoordinator, type WatchMembership } from "./watch-coordinator.js";
 
-export interface TaskWatcher {
-  /** The task's updates; ending the iteration (client gone) unsubscribes. */
-  watch(key: TaskKey): AsyncGenerator<TaskUpdate>;
-}
-
 export interface TaskWatchStats {
   /** Tasks with at least one subscriber on this replica. */
   tasks: number;
@@ -32,7 +27,10 @@ export interface TaskWatchStats {
   polls: number;
 }
 
-export interface TaskWatchHub extends TaskWatcher {
+/** The shared watches; context.ts's `TaskWatcher` is what resolvers see of it. */
+export interface TaskWatchHub {
+  /** The task's updates; ending the iteration (client gone) unsubscribes. */
+  watch(key: TaskKey): AsyncGenerator<TaskUpdate>;
   stats(): TaskWatchStats;
   /** Completes every stream, stops every poll, leaves every group. Idempotent. */
   close(): Promise<void>;

@@ -48,6 +48,12 @@ export interface CreatedExports {
   complete: boolean;
 }
 
+/** The long-range mutation of each kind: what each part's idempotency fingerprint names. */
+const LONG_RANGE_OPERATION: Readonly<Record<ExportKind, string>> = {
+  USAGE_DETAIL: "createUsageExports",
+  USER_USAGE: "createUserUsageExports",
+};
+
 /** What one part's idempotency record holds (replayed as JSON). */
 interface StoredPart {
   taskId: string;
@@ -128,8 +134,9 @@ async function createParts<P extends Params>(
       return { taskId: created.taskId };
     };
     try {
-      const fingerprint = JSON.stringify({ kind, params: whole, part: range.index });
-      const result: unknown = key !== null && ctx.idempotency ? await ctx.idempotency.run(partIdempotencyKey(key, range.index), fingerprint, once) : await once();
+      // The whole range and the part's place in it: the same key for another range is refused.
+      const request = { operation: LONG_RANGE_OPERATION[kind], input: { params: whole, part: range.index } };
+      const result: unknown = key !== null && ctx.idempotency ? await ctx.idempotency.run(partIdempotencyKey(key, range.index), request, once) : await once();
       if (!isStoredPart(result)) throw new Error("idempotency store replayed a record that is not a part");
       part.taskId = result.taskId;
       part.state = ran ? "CREATED" : "REPLAYED";

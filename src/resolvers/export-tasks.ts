@@ -35,6 +35,12 @@ export interface UsageDetailInput extends CommonCreateInput {
 
 export type UserUsageInput = CommonCreateInput;
 
+/** The mutation that creates a task of each kind: what an idempotency key's fingerprint names. */
+export const CREATE_OPERATION: Readonly<Record<ExportKind, string>> = {
+  USAGE_DETAIL: "createUsageExport",
+  USER_USAGE: "createUserUsageExport",
+};
+
 export function checkNotTooOld(ctx: RequestContext, startTime: string): void {
   const start = parseUtcSeconds(startTime);
   const oldest = oneYearBefore(ctx.now());
@@ -61,7 +67,7 @@ async function runCreate(
     return { kind, taskId: created.taskId, startTime: created.startTime, endTime: created.endTime };
   };
   const result = await withUpstreamErrors(() =>
-    key !== null && ctx.idempotency ? ctx.idempotency.run(key, JSON.stringify({ kind, params }), once) : once(),
+    key !== null && ctx.idempotency ? ctx.idempotency.run(key, { operation: CREATE_OPERATION[kind], input: { ...params } }, once) : once(),
   );
   ctx.loaders.invalidate(kind);
   return result;

@@ -5,8 +5,9 @@
  */
 import type { GraphQLError } from "graphql";
 import { AuthScopeFailureType, type AuthFailure, type ForbiddenResult } from "@pothos/plugin-scope-auth";
-import { ErrorCode, gatewayError } from "../errors.js";
-import type { Principal, RequestContext, Scope } from "../context.js";
+import type { Principal, Scope } from "../auth/principal.js";
+import type { RequestContext } from "../context.js";
+import { ErrorCode, gatewayError, unauthenticated } from "../errors.js";
 
 export function hasScope(principal: Principal, scope: Scope): boolean {
   return principal?.scopes.has(scope) ?? false;
@@ -21,9 +22,7 @@ export function authScopesFor(context: RequestContext): Record<Scope, boolean> {
 }
 
 export function authError(principal: Principal, requiredScopes: readonly string[]): GraphQLError {
-  if (principal === null) {
-    return gatewayError(ErrorCode.UNAUTHENTICATED, "Authentication required", {});
-  }
+  if (principal === null) return unauthenticated("Authentication required");
   const scopes = [...requiredScopes];
   return gatewayError(
     ErrorCode.FORBIDDEN,

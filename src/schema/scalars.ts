@@ -3,8 +3,8 @@
  * whatever time the resolvers hand over. Input keeps the string: the format rule is checked by
  * the input fields' validation (`dateTimeInput`), which knows the field path to report.
  */
-import { GraphQLError, Kind } from "graphql";
-import { badUserInput } from "../errors.js";
+import { Kind } from "graphql";
+import { badUserInput, ErrorCode, gatewayError } from "../errors.js";
 import { toUtcSeconds } from "../resolvers/date-time.js";
 import { Rule } from "../resolvers/input-rules.js";
 import { builder } from "./builder.js";
@@ -17,7 +17,12 @@ export const DateTime = builder.scalarType("DateTime", {
   description: "ISO 8601 date-time in UTC with seconds precision: yyyy-MM-ddTHH:mm:ssZ.",
   serialize: (value) => {
     const text = toUtcSeconds(value);
-    if (text === null) throw new GraphQLError("DateTime cannot represent a value that is not a time");
+    // Times reach clients from the upstream's task list; one that is not a time is a malformed answer.
+    if (text === null) {
+      throw gatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, "The upstream answered with a time the gateway cannot read as a DateTime", {
+        reason: "malformed-response",
+      });
+    }
     return text;
   },
   parseValue: (value) => (typeof value === "string" ? value : notAString()),

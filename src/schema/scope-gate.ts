@@ -10,7 +10,8 @@
  */
 import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from "@pothos/core";
 import type { GraphQLFieldResolver } from "graphql";
-import { SCOPES, type RequestContext, type Scope } from "../context.js";
+import { isScope, type Scope } from "../auth/principal.js";
+import type { RequestContext } from "../context.js";
 import { authError, hasScope } from "./auth.js";
 
 declare global {
@@ -29,9 +30,8 @@ export function staticScopes(authScopes: unknown): Scope[] | null {
   if (entries.length === 0) return null;
   const scopes: Scope[] = [];
   for (const [name, value] of entries) {
-    const scope = SCOPES.find((s) => s === name);
-    if (scope === undefined || value !== true) return null;
-    scopes.push(scope);
+    if (!isScope(name) || value !== true) return null;
+    scopes.push(name);
   }
   return scopes;
 }

@@ -1,6 +1,7 @@
 /**
  * What an idempotent request asked for, as one stable hash: the same input in any key order
  * gives the same fingerprint; a different input under the same idempotency key does not.
+ * The one fingerprint of the gateway: the idempotency runner (http/idempotency-key.ts) stores it.
  */
 import { createHash } from "node:crypto";
 
@@ -13,6 +14,12 @@ export function canonicalJson(value: unknown): string {
   });
   // JSON.stringify(undefined) is undefined; a fingerprint needs a string.
   return text ?? "null";
+}
+
+/** What an idempotent create asked for: the operation and its input (the key itself aside). */
+export interface IdempotentRequest {
+  operation: string;
+  input: Readonly<Record<string, unknown>>;
 }
 
 /**

@@ -9,7 +9,6 @@
  * the outage is logged once and reported by /ready as `redis: failed` (degraded, still ready).
  */
 import type { Logger } from "pino";
-import type { ReadinessCheck } from "../observability/readiness.js";
 import { createLocalInvalidationBus, createRedisInvalidationBus, type InvalidationBus } from "./invalidation-bus.js";
 import type { IdempotencyStore } from "./idempotency.js";
 import { createMemoryIdempotencyStore } from "./idempotency-memory.js";
@@ -17,6 +16,14 @@ import { createRedisIdempotencyStore } from "./idempotency-redis.js";
 import type { PermitStore } from "./quota/permit-store.js";
 import { RedisPermitStore } from "./quota/redis-permit-store.js";
 import type { RedisConnections } from "./redis.js";
+
+/** A health probe of the shared state, in the shape /ready runs (observability/readiness.ts). */
+export interface SharedStateCheck {
+  name: string;
+  /** false: a failure leaves the replica ready but degraded. */
+  critical: boolean;
+  check: () => Promise<boolean>;
+}
 
 export interface SharedStateOptions {
   /** `REDIS_URL` (revealed); null = in-process state. */
@@ -36,7 +43,7 @@ export interface SharedState {
   readonly bus: InvalidationBus;
   readonly idempotency: IdempotencyStore;
   /** `redis` (non-critical) in Redis mode; none in memory mode. */
-  readonly readinessChecks: readonly ReadinessCheck[];
+  readonly readinessChecks: readonly SharedStateCheck[];
   /** The connections, in Redis mode (tests, diagnostics). */
   readonly redis: RedisConnections | null;
   /** Stops listening and closes the connections. Idempotent. */

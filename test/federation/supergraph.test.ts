@@ -13,7 +13,8 @@ import { composeServices } from "@apollo/composition";
 import { ApolloGateway } from "@apollo/gateway";
 import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewaySchemaHash } from "@apollo/server-gateway-interface";
 import { schema } from "../../src/schema/index.js";
-import { createRequestContext, fullAccessPrincipal, type RequestContext } from "../../src/context.js";
+import { anonymousPrincipal } from "../../src/auth/principal.js";
+import { createRequestContext, type RequestContext } from "../../src/context.js";
 import { startGatewayHarness, type GatewayHarness } from "../helpers/gateway-harness.js";
 
 interface Report {
@@ -84,7 +85,7 @@ beforeAll(async () => {
       logging: false,
       graphiql: false,
       context: ({ request }) =>
-        createRequestContext({ api: h.client, now: Date.now, principal: fullAccessPrincipal("federation-test"), signal: request.signal }),
+        createRequestContext({ api: h.client, now: Date.now, principal: anonymousPrincipal({ name: "federation-test" }), signal: request.signal }),
     }),
   );
   // The test's own subgraph.

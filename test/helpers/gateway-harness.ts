@@ -5,7 +5,8 @@
  */
 import type { GraphQLFormattedError } from "graphql";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
-import { createRequestContext, fullAccessPrincipal, type IdempotencyRunner, type Principal, type RequestContext } from "../../src/context.js";
+import { anonymousPrincipal, type Principal } from "../../src/auth/principal.js";
+import { createRequestContext, type IdempotencyRunner, type RequestContext } from "../../src/context.js";
 import { startEmulator } from "../../src/emulator/index.js";
 import type { EmulatorOptions, RunningEmulator } from "../../src/emulator/types.js";
 import { schema } from "../../src/schema/index.js";
@@ -74,7 +75,7 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
   });
   const api = options.wrapApi ? options.wrapApi(client) : client;
   const now = options.now ?? Date.now;
-  const defaultPrincipal = options.principal === undefined ? fullAccessPrincipal("test") : options.principal;
+  const defaultPrincipal = options.principal === undefined ? anonymousPrincipal({ name: "test" }) : options.principal;
   // Per-request principals travel from `execute` to the context factory through this map.
   const principals = new Map<string, Principal>();
   const downloadPolicy = options.downloadPolicy ? options.downloadPolicy(emulator) : downloadUrlPolicy({ origins: [emulator.url] });

@@ -5,6 +5,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { idempotencyRunnerFor } from "../../src/http/idempotency-key.js";
+import { idempotencyFingerprint } from "../../src/state/fingerprint.js";
+import type { IdempotencyStore } from "../../src/state/idempotency.js";
+import { createMemoryIdempotencyStore } from "../../src/state/idempotency-memory.js";
 import { postGraphQL, startServerHarness, type ServerHarness } from "../helpers/server-harness.js";
 
 const DAY = 86_400_000;
@@ -73,6 +77,16 @@ describe("idempotent creates, in-process store", () => {
     expect(creates()).toBe(0);
   });
 
+  it("the same payload with its fields in another order is the same request: replayed", async () => {
+    const key = randomUUID();
+    const reordered = { idempotencyKey: key, endTime: INPUT.endTime, startTime: INPUT.startTime, type: INPUT.type };
+    const first = await postGraphQL(h.url, CREATE, { ...as(KEYS.alice), variables: { i: { ...INPUT, idempotencyKey: key } } });
+    const again = await postGraphQL(h.url, CREATE, { ...as(KEYS.alice), variables: { i: reordered } });
+    expect(first.body.errors).toBeUndefined();
+    expect(again.body).toEqual(first.body);
+    expect(creates()).toBe(1);
+  });
+
   it("the same key with another payload is IDEMPOTENCY_KEY_REUSED and creates nothing", async () => {
     const key = randomUUID();
     await postGraphQL(h.url, CREATE, { ...as(KEYS.alice), variables: { i: { ...INPUT, idempotencyKey: key } } });
@@ -130,5 +144,44 @@ describe("idempotent creates, in-process store", () => {
     const res = await postGraphQL(h.url, CREATE, { ...as(KEYS.alice, { "idempotency-key": "k".repeat(300) }), variables: { i: INPUT } });
     expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "idempotencyKey" });
     expect(creates()).toBe(0);
+  });
+});
+
+describe("the idempotency runner's fingerprint", () => {
+  /** The memory store, telling which fingerprint each begin stored. */
+  function recordingStore(): { store: IdempotencyStore; fingerprints: string[] } {
+    const inner = createMemoryIdempotencyStore();
+    const fingerprints: string[] = [];
+    const store: IdempotencyStore = {
+      begin: (scope, key, fingerprint, leaseMs) => {
+        fingerprints.push(fingerprint);
+        return inner.begin(scope, key, fingerprint, leaseMs);
+      },
+      complete: (scope, key, fingerprint, result) => inner.complete(scope, key, fingerprint, result),
+      abandon: (scope, key) => inner.abandon(scope, key),
+    };
+    return { store, fingerprints };
+  }
+
+  it("is the canonical one: key order, nested too, does not matter; another input does", async () => {
+    const { store, fingerprints } = recordingStore();
+    const runner = idempotencyRunnerFor({ store, scope: "apikey:alice" });
+    const input = { type: "flow", startTime: "2024-01-01T00:00:00Z", endTime: "2024-01-02T00:00:00Z", domainNames: ["a.example.com"], extra: { b: 1, a: 2 } };
+    const reordered = { extra: { a: 2, b: 1 }, domainNames: ["a.example.com"], endTime: input.endTime, startTime: input.startTime, type: "flow" };
+    let runs = 0;
+    const create = (): Promise<{ taskId: string }> => Promise.resolve({ taskId: `t-${++runs}` });
+
+    await expect(runner.run("k1", { operation: "createUsageExport", input }, create)).resolves.toEqual({ taskId: "t-1" });
+    await expect(runner.run("k1", { operation: "createUsageExport", input: reordered }, create)).resolves.toEqual({ taskId: "t-1" });
+    expect(runs).toBe(1);
+    expect(fingerprints).toEqual([idempotencyFingerprint("createUsageExport", input), idempotencyFingerprint("createUsageExport", input)]);
+
+    await expect(runner.run("k1", { operation: "createUsageExport", input: { ...input, type: "vas" } }, create)).rejects.toMatchObject({
+      extensions: { code: "IDEMPOTENCY_KEY_REUSED" },
+    });
+    await expect(runner.run("k1", { operation: "createUserUsageExport", input }, create)).rejects.toMatchObject({
+      extensions: { code: "IDEMPOTENCY_KEY_REUSED" },
+    });
+    expect(runs).toBe(1);
   });
 });

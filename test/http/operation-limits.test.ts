@@ -33,6 +33,7 @@ describe("default limits", () => {
       const over = JSON.stringify({ query: TASKS, variables: { pad: "x".repeat(1_048_576) } });
       const refused = await fetch(h.url, { method: "POST", headers: { "content-type": "application/json" }, body: over });
       expect(refused.status).toBe(413);
+      expect(((await refused.json()) as { errors: { extensions: unknown }[] }).errors[0]?.extensions).toEqual({ code: "REQUEST_ENTITY_TOO_LARGE", limitBytes: 1_048_576 });
       expect(h.emulator!.stats().total).toBe(0);
       const under = JSON.stringify({ query: TASKS, variables: { pad: "x".repeat(1_000_000) } });
       const served = await fetch(h.url, { method: "POST", headers: { "content-type": "application/json" }, body: under });

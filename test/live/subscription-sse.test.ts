@@ -94,7 +94,7 @@ describe("exportTaskUpdated: a task that finishes", () => {
     const events = await s.rest();
     expect(events).toHaveLength(1);
     expect(events[0]?.data ?? null).toBeNull();
-    expect(events[0]?.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    expect(events[0]?.errors?.[0]?.extensions).toEqual({ code: "NOT_FOUND", kind: "USAGE_DETAIL", taskId: "99999999999" });
     expect(s.completed).toBe(true);
   });
 

@@ -26,7 +26,7 @@ function collect(stream: AsyncGenerator<TaskUpdate>): { updates: TaskUpdate[]; d
   return { updates, done };
 }
 
-const codeOf = (update: TaskUpdate | undefined): unknown => (update?.type === "error" ? update.error.extensions["code"] : undefined);
+const codeOf = (update: TaskUpdate | undefined): unknown => (update?.type === "error" ? update.error.code : undefined);
 const statusOf = (update: TaskUpdate | undefined): unknown => (update?.type === "task" ? update.task.rawStatus : undefined);
 
 describe("poll backoff", () => {

@@ -1,6 +1,7 @@
 /** Create and delete through the schema against the real emulator; every input rule refused up front. */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import type { IdempotencyRunner } from "../../src/context.js";
+import { idempotencyFingerprint } from "../../src/state/fingerprint.js";
 import { errorCodes, startGatewayHarness, type GatewayHarness } from "../helpers/gateway-harness.js";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -22,8 +23,8 @@ const CREATE_USER = `mutation Create($input: CreateUserUsageExportInput!) {
 
 const recorded: { key: string; fingerprint: string }[] = [];
 const idempotency: IdempotencyRunner = {
-  run: (key, fingerprint, create) => {
-    recorded.push({ key, fingerprint });
+  run: (key, request, create) => {
+    recorded.push({ key, fingerprint: idempotencyFingerprint(request.operation, request.input) });
     return create();
   },
 };

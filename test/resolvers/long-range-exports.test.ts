@@ -1,8 +1,7 @@
 /** createUsageExports / createUserUsageExports against the real emulator, with a real idempotency store. */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import type { IdempotencyRunner } from "../../src/context.js";
+import { idempotencyRunnerFor } from "../../src/http/idempotency-key.js";
 import { createMemoryIdempotencyStore } from "../../src/state/idempotency-memory.js";
-import { runIdempotent } from "../../src/state/run-idempotent.js";
 import type { CdnExportApi } from "../../src/upstream/types.js";
 import { errorCodes, startGatewayHarness, type GatewayHarness } from "../helpers/gateway-harness.js";
 
@@ -33,9 +32,7 @@ const CREATE = `mutation Create($input: CreateUsageExportInput!) {
 
 /** A real store behind the context's hook, as the server wires it. */
 const store = createMemoryIdempotencyStore();
-const idempotency: IdempotencyRunner = {
-  run: (key, fingerprint, create) => runIdempotent({ store, scope: "test", key, fingerprint, run: create }),
-};
+const idempotency = idempotencyRunnerFor({ store, scope: "test" });
 
 /** Called before each upstream create with its 1-based number since the last reset. */
 let beforeCreate: (n: number) => void = () => undefined;

@@ -1,6 +1,6 @@
 /** Scope rules are enforced by the schema itself, whoever builds the principal. */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import type { Principal } from "../../src/context.js";
+import type { Principal } from "../../src/auth/principal.js";
 import { errorCodes, startGatewayHarness, type GatewayHarness } from "../helpers/gateway-harness.js";
 
 const DAY = 24 * 60 * 60 * 1000;

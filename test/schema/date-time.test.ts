@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { GraphQLError, GraphQLScalarType } from "graphql";
 import { formatUtcSeconds, oneYearBefore, parseUtcSeconds, toUtcSeconds } from "../../src/resolvers/date-time.js";
 import { DateTime } from "../../src/schema/scalars.js";
 import { schema } from "../../src/schema/index.js";
@@ -27,5 +28,19 @@ describe("UTC seconds", () => {
 
   test("the scalar is the schema's DateTime", () => {
     expect(schema.getType("DateTime")?.name).toBe(DateTime.name);
+  });
+
+  test("a time the upstream sent that is not a time is a malformed answer (UPSTREAM_UNAVAILABLE), not an uncoded error", () => {
+    const scalar = schema.getType("DateTime");
+    if (!(scalar instanceof GraphQLScalarType)) throw new Error("DateTime is not a scalar");
+    expect(scalar.serialize("2018-10-09T14:33:38+08:00")).toBe("2018-10-09T06:33:38Z");
+    let thrown: unknown;
+    try {
+      scalar.serialize("yesterday");
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(GraphQLError);
+    expect((thrown as GraphQLError).extensions).toEqual({ code: "UPSTREAM_UNAVAILABLE", reason: "malformed-response" });
   });
 });

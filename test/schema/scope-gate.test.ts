@@ -3,7 +3,7 @@
  * check runs before argument validation and global-id decoding, and nothing reaches the upstream.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import type { Principal } from "../../src/context.js";
+import type { Principal } from "../../src/auth/principal.js";
 import { staticScopes } from "../../src/schema/scope-gate.js";
 import { errorCodes, startGatewayHarness, type GatewayHarness } from "../helpers/gateway-harness.js";
 
