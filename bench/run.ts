@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: every case in order, each with its own emulator, gateway and load processes;
- * prints a table and writes bench/results.json. `--quick` runs tiny sizes (the smoke test).
+ * prints a table and writes bench/results.json. `--quick` runs tiny sizes: a smoke run (CI's
+ * last step) that exits 1 when a case could not run or wrote a malformed result.
  */
 import { mkdtempSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,7 +12,7 @@ import { ensureBuilt } from "./lib/build.js";
 import type { BenchCase, SharedFigures } from "./lib/case.js";
 import { CaseScope } from "./lib/case-scope.js";
 import { parseBenchOptions, type BenchOptions } from "./lib/options.js";
-import { finiteOrNull, writeResults, type CaseResult } from "./lib/results.js";
+import { finiteOrNull, resultsFileSchema, smokeProblems, writeResults, type CaseResult } from "./lib/results.js";
 import { round } from "./lib/stats.js";
 import { formatTable } from "./lib/table.js";
 import { WorkerPool } from "./lib/worker-pool.js";
@@ -96,6 +98,12 @@ async function main(): Promise<void> {
   }
   await writeResults(options.out, results);
   process.stdout.write(`\n${formatTable(results)}\n\nTotal ${((performance.now() - startedAt) / 1000).toFixed(0)} s; results in ${options.out}\n`);
+  if (options.quick) {
+    const written = resultsFileSchema.parse(JSON.parse(await readFile(options.out, "utf8")));
+    const problems = smokeProblems(written, cases.map((c) => c.id));
+    for (const problem of problems) log(`smoke check failed: ${problem}`);
+    if (problems.length > 0) process.exitCode = 1;
+  }
 }
 
 await main();

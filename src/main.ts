@@ -2,13 +2,8 @@
  * Process entry: config → (embedded emulator) → client → server, then wait for a signal.
  * Bad configuration prints one line naming the variable and exits 1.
  */
-import type { GatewayConfig } from "./config.js";
+import { ConfigError, loadConfig, type GatewayConfig } from "./config.js";
 import type { App } from "./app.js";
-import { applyHeapPolicy } from "./heap-policy.js";
-
-// Before the rest loads: V8 sizes its young generation while the modules are evaluated.
-applyHeapPolicy();
-const { ConfigError, loadConfig } = await import("./config.js");
 
 let config: GatewayConfig;
 try {

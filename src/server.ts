@@ -1,77 +1,21 @@
 /**
- * The HTTP face of the gateway: graphql-yoga at /graphql (with GraphiQL served from the bundled
- * assets, so it works offline), GET /health (process alive), GET /ready (upstream answered
- * recently and not draining), and graceful shutdown. Everything it talks to is passed in.
+ * The HTTP face of the gateway: a node:http listener in front of the yoga instance (yoga.ts),
+ * GET /health (the process is alive), GET /ready (the upstream answered recently and the
+ * listener is not draining; yoga's readiness check answers it), the metrics listener, and
+ * graceful shutdown. Everything it talks to is passed in.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { GraphQLSchema } from "graphql";
-import { createYoga, type GraphiQLOptions, type Plugin, type YogaLogger, type YogaServerInstance } from "graphql-yoga";
-import type { GatewayConfig } from "./config.js";
-import { createRequestContext, type IdempotencyRunner, type Principal, type RequestContext } from "./context.js";
-import { countUpstreamCalls } from "./observability/counting-api.js";
-import { RecentTotals } from "./reading/page-loader.js";
-import type { Logger } from "./observability/logger.js";
-import type { GatewayMetrics } from "./observability/metrics.js";
-import { startMetricsServer, type MetricsServer } from "./observability/metrics-server.js";
-import { useAccessLog, useGraphQLMetrics, useRequestId } from "./observability/plugins.js";
-import { createReadiness, type ReadinessCheck } from "./observability/readiness.js";
-import type { RequestLogContext } from "./observability/request-log-context.js";
-import { RequestTracker } from "./observability/request-tracker.js";
-import { createApiKeyRing } from "./auth/api-keys.js";
-import { createAuthenticator, type Authenticator } from "./auth/authenticate.js";
-import { createJwtVerifier } from "./auth/jwt.js";
-import { useAuthentication } from "./auth/plugin.js";
-import { useCsrfPrevention } from "./http/csrf.js";
-import { useSafeRequestParsing } from "./http/safe-request-parsing.js";
-import { useRequestBodyLimit } from "./http/body-limit.js";
-import { useOperationLimits } from "./http/operation-limits.js";
-import { useTrustedDocuments } from "./http/trusted-documents.js";
-import { useCompiledExecution } from "./execution/compiled-execution.js";
 import { createGatewayTaskWatch, type TaskWatchHub } from "./live/index.js";
-import type { IdempotencyStore } from "./state/idempotency.js";
-import { useIdempotency } from "./http/idempotency-key.js";
-import type { CdnExportApi } from "./upstream/types.js";
-import type { DownloadUrlPolicy } from "./exports/download-policy.js";
+import { startMetricsServer, type MetricsServer } from "./observability/metrics-server.js";
+import type { ReadyAnswer } from "./observability/plugins.js";
+import { createReadiness, type ReadinessCheck } from "./observability/readiness.js";
+import { createGatewayYoga, GRAPHQL_PATH, type GatewayYoga, type GatewayYogaOptions } from "./yoga.js";
 
-export const GRAPHQL_PATH = "/graphql";
+export { GRAPHQL_PATH, type GatewayContext } from "./yoga.js";
 
-/** What GraphiQL shows on first open: the tasks connection, ready to run. */
-export const DEFAULT_GRAPHIQL_QUERY = `# Ctrl+Enter (or the ▶ button) runs the query.
-query Tasks {
-  tasks(first: 20) {
-    totalCount
-    edges {
-      cursor
-      node {
-        taskId
-        name
-        status
-        createdAt
-        downloadUrl
-      }
-    }
-    pageInfo {
-      hasNextPage
-      endCursor
-    }
-  }
-}
-`;
-
-export interface GatewayDeps {
-  config: GatewayConfig;
-  schema: GraphQLSchema;
-  /** What resolvers call (may be a cached/coalescing wrapper around the signed client). */
-  api: CdnExportApi;
-  logger: Logger;
-  /**
-   * Each GraphQL request runs in its own slot of this context, named by the request-id plugin;
-   * a logger built with its `fields` as mixin then tags every line with the request id.
-   */
-  logContext?: RequestLogContext;
-  metrics: GatewayMetrics;
+export interface GatewayDeps extends GatewayYogaOptions {
   /** Wall clock, epoch ms (resolvers, GraphQL dates). Default Date.now. */
   now?: () => number;
   /** Monotonic ms for durations. Default performance.now. */
@@ -84,18 +28,6 @@ export interface GatewayDeps {
   /** More readiness checks (e.g. Redis). */
   readinessChecks?: readonly ReadinessCheck[];
   readiness?: { cacheMs?: number; timeoutMs?: number };
-  /** Who is calling; default built from `config.auth` (API keys, then JWT). */
-  authenticator?: Authenticator;
-  /** More yoga plugins (persisted operations...). */
-  plugins?: readonly Plugin[];
-  idempotency?: IdempotencyRunner;
-  /**
-   * Idempotency records (memory or Redis): each request gets a runner scoped to its principal.
-   * Takes precedence over `idempotency`.
-   */
-  idempotencyStore?: IdempotencyStore;
-  /** Which DownloadUrls clients see; default https to Alibaba Cloud hosts only (context.ts). */
-  downloadPolicy?: DownloadUrlPolicy;
   /**
    * Shared task watches for `exportTaskUpdated`; default one polling `api` in this process
    * (app.ts passes a Redis-coordinated one with REDIS_URL). Closed when draining begins.
@@ -106,7 +38,7 @@ export interface GatewayDeps {
 }
 
 export interface Gateway {
-  yoga: YogaServerInstance<Record<string, unknown>, GatewayContext>;
+  yoga: GatewayYoga;
   server: Server;
   /** Starts the listeners; resolves with the GraphQL URL. */
   listen(): Promise<string>;
@@ -121,15 +53,9 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export type GatewayContext = RequestContext & { requestId: string };
-
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, logger, metrics } = deps;
-  const now = deps.now ?? Date.now;
   const monotonic = deps.monotonic ?? (() => performance.now());
-  const tracker = new RequestTracker();
-  // Totals earlier requests read: entity scans plan their first wave with them (entity-scan.ts).
-  const recentTotals = new RecentTotals();
   const taskWatch =
     deps.taskWatch ?? createGatewayTaskWatch({ api: deps.api, ...config.subscriptions, logger, registry: metrics.registry });
 
@@ -141,97 +67,27 @@ export function createGateway(deps: GatewayDeps): Gateway {
     timeoutMs: deps.readiness?.timeoutMs ?? Math.max(1000, Math.min(config.upstream.timeoutMs * 2, 10_000)),
   });
 
-  const yoga = createYoga<Record<string, unknown>, GatewayContext>({
-    schema: deps.schema,
-    graphqlEndpoint: GRAPHQL_PATH,
-    landingPage: false,
-    logging: yogaLogger(logger),
-    // Unexpected errors become INTERNAL_SERVER_ERROR "Unexpected error." with no detail, even
-    // with NODE_ENV=development; GraphQLErrors with codes pass through unchanged.
-    maskedErrors: { isDev: false },
-    // useRequestBodyLimit (below) enforces MAX_BODY_BYTES without yoga's per-request stream.
-    maxRequestBodySize: false,
-    graphiql: config.graphiql
-      ? {
-          title: "cdn-export-gateway",
-          defaultQuery: DEFAULT_GRAPHIQL_QUERY,
-          // With auth on, the Headers tab starts with the one header the user has to fill in.
-          ...(config.auth.mode === "required" ? { defaultHeaders: JSON.stringify({ Authorization: "Bearer <your API key or JWT>" }, null, 2) } : {}),
-        }
-      : false,
-    renderGraphiQL: cachedGraphiQL(),
-    cors: corsOptions(config.corsOrigins),
-    context: ({ request }): GatewayContext => {
-      const tracked = tracker.get(request);
-      const api = tracked === undefined ? deps.api : countUpstreamCalls(deps.api, () => {
-              tracked.upstreamCalls++;
-            });
-      // The authentication plugin (below) replaces this with the checked caller.
-      const principal: Principal = null;
-      return {
-        ...createRequestContext({
-          api,
-          now,
-          principal,
-          idempotencyKey: request.headers.get("idempotency-key"),
-          ...(deps.idempotency === undefined ? {} : { idempotency: deps.idempotency }),
-          ...(deps.downloadPolicy === undefined ? {} : { downloadPolicy: deps.downloadPolicy }),
-          signal: request.signal,
-          taskWatch,
-          recentTotals,
-        }),
-        requestId: tracked?.requestId ?? "unknown",
-      };
-    },
-    plugins: [
-      useRequestId({ tracker, now: monotonic, ...(deps.logContext ? { logContext: deps.logContext } : {}) }),
-      useAccessLog({ logger, tracker, now: monotonic }),
-      useGraphQLMetrics(metrics.registry),
-      useCsrfPrevention(),
-      useRequestBodyLimit(config.limits.maxBodyBytes),
-      useSafeRequestParsing(),
-      useOperationLimits({ limits: config.limits, introspection: config.introspection, hideSuggestions: config.nodeEnv === "production" }),
-      useAuthentication({
-        authenticate: deps.authenticator ?? authenticatorFromConfig(config, logger),
-        onFailure: ({ reason, request }) => logger.info({ reason, requestId: tracker.get(request)?.requestId }, "authentication refused"),
-      }),
-      // After authentication (401 first); before anything parses the client's text.
-      ...(config.trustedDocuments === null
-        ? []
-        : [
-            useTrustedDocuments({
-              documents: config.trustedDocuments.documents,
-              onRefused: ({ reason, request }) => logger.info({ reason, requestId: tracker.get(request)?.requestId }, "operation refused: not a trusted document"),
-            }),
-          ]),
-      // After authentication: keys are scoped to the principal it established.
-      ...(deps.idempotencyStore === undefined
-        ? []
-        : [
-            useIdempotency({
-              store: deps.idempotencyStore,
-              onStoreError: (error, phase) => logger.warn({ err: error, phase }, "idempotency store failed"),
-            }),
-          ]),
-      useCompiledExecution({ onCompileError: (errors) => logger.error({ errors }, "graphql-jit could not compile an operation") }),
-      ...(deps.plugins ?? []),
-    ],
-  });
-
   let draining = false;
   let closing: Promise<void> | null = null;
   let metricsServer: MetricsServer | null = null;
   let baseUrl = "";
 
+  async function ready(): Promise<ReadyAnswer> {
+    if (draining) return { status: 503, body: { status: "draining", checks: {} } };
+    const report = await readiness.report();
+    if (draining) return { status: 503, body: { status: "draining", checks: report.checks } };
+    // Degraded (Redis down): still ready, reads are served; the body says what is missing.
+    const status = report.ready ? (report.degraded ? "degraded" : "ready") : "unavailable";
+    return { status: report.ready ? 200 : 503, body: { status, checks: report.checks } };
+  }
+
+  const yoga = createGatewayYoga({ ...deps, now: deps.now ?? Date.now, monotonic, taskWatch, ready });
+
   const server = createServer((req, res) => {
     if (draining) res.setHeader("connection", "close");
-    const path = (req.url ?? "/").split("?")[0];
-    if (path === "/health") {
+    // Liveness stays out of yoga: it says the process runs, whatever the GraphQL side is doing.
+    if ((req.url ?? "/").split("?")[0] === "/health") {
       sendJson(req, res, 200, { status: "ok" });
-      return;
-    }
-    if (path === "/ready") {
-      void answerReady(req, res);
       return;
     }
     // yoga answers synchronously or with a promise; either way a failure must not escape.
@@ -253,21 +109,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
       if (draining) setImmediate(() => server.closeIdleConnections());
     });
   });
-
-  async function answerReady(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (draining) {
-      sendJson(req, res, 503, { status: "draining", checks: {} });
-      return;
-    }
-    const report = await readiness.report();
-    if (draining) {
-      sendJson(req, res, 503, { status: "draining", checks: report.checks });
-      return;
-    }
-    // Degraded (Redis down): still ready, reads are served; the body says what is missing.
-    const status = report.ready ? (report.degraded ? "degraded" : "ready") : "unavailable";
-    sendJson(req, res, report.ready ? 200 : 503, { status, checks: report.checks });
-  }
 
   async function drainAndClose(): Promise<void> {
     draining = true;
@@ -298,6 +139,37 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logger.info("shut down");
   }
 
+  async function listen(): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.listen.port, config.listen.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    baseUrl = `http://${urlHost(config.listen.host)}:${port}`;
+    if (config.metrics !== null) {
+      try {
+        metricsServer = await startMetricsServer({ ...config.metrics, metrics });
+      } catch (error) {
+        // Metrics are secondary: a taken port (another replica on this host) must not stop GraphQL.
+        logger.warn({ err: error, host: config.metrics.host, port: config.metrics.port }, "metrics listener failed to start; set METRICS_PORT (0 = off)");
+      }
+    }
+    logger.info(
+      {
+        url: `${baseUrl}${GRAPHQL_PATH}`,
+        graphiql: config.graphiql,
+        metrics: metricsServer?.url ?? null,
+        // Trusted-documents mode: how many documents the manifest allows (null = any operation).
+        trustedDocuments: config.trustedDocuments?.documents.size ?? null,
+      },
+      "gateway listening",
+    );
+    return `${baseUrl}${GRAPHQL_PATH}`;
+  }
+
   return {
     yoga,
     server,
@@ -311,58 +183,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
       return draining;
     },
     taskWatch,
-    async listen() {
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(config.listen.port, config.listen.host, () => {
-          server.off("error", reject);
-          resolve();
-        });
-      });
-      const { port } = server.address() as AddressInfo;
-      baseUrl = `http://${urlHost(config.listen.host)}:${port}`;
-      if (config.metrics !== null) {
-        try {
-          metricsServer = await startMetricsServer({ ...config.metrics, metrics });
-        } catch (error) {
-          // Metrics are secondary: a taken port (another replica on this host) must not stop GraphQL.
-          logger.warn({ err: error, host: config.metrics.host, port: config.metrics.port }, "metrics listener failed to start; set METRICS_PORT (0 = off)");
-        }
-      }
-      logger.info(
-        {
-          url: `${baseUrl}${GRAPHQL_PATH}`,
-          graphiql: config.graphiql,
-          metrics: metricsServer?.url ?? null,
-          // Trusted-documents mode: how many documents the manifest allows (null = any operation).
-          trustedDocuments: config.trustedDocuments?.documents.size ?? null,
-        },
-        "gateway listening",
-      );
-      return `${baseUrl}${GRAPHQL_PATH}`;
-    },
+    listen,
     close() {
       closing ??= drainAndClose();
       return closing;
     },
   };
-}
-
-export function authenticatorFromConfig(config: GatewayConfig, logger: Logger): Authenticator {
-  const { auth } = config;
-  return createAuthenticator({
-    mode: auth.mode,
-    apiKeys: auth.apiKeys.length > 0 ? createApiKeyRing(auth.apiKeys) : null,
-    jwt:
-      auth.jwt === null
-        ? null
-        : createJwtVerifier({
-            jwksUrl: auth.jwt.jwksUrl,
-            issuer: auth.jwt.issuer,
-            audience: auth.jwt.audience,
-            onReject: (reason) => logger.debug({ reason }, "JWT refused"),
-          }),
-  });
 }
 
 function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
@@ -374,41 +200,4 @@ function sendJson(req: IncomingMessage, res: ServerResponse, status: number, bod
 function urlHost(host: string): string {
   if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
   return host.includes(":") ? `[${host}]` : host;
-}
-
-/** `"*"`: any origin (emulator demo); a list: those origins; `[]`: no CORS headers (same origin). */
-function corsOptions(origins: "*" | string[]): false | { origin: string | string[]; credentials: boolean; methods: string[]; exposedHeaders: string[]; maxAge: number } {
-  if (origins === "*") return { origin: "*", credentials: false, methods: ["GET", "POST", "OPTIONS"], exposedHeaders: ["x-request-id"], maxAge: 600 };
-  if (origins.length === 0) return false;
-  return { origin: origins, credentials: true, methods: ["GET", "POST", "OPTIONS"], exposedHeaders: ["x-request-id"], maxAge: 600 };
-}
-
-/**
- * GraphiQL from the bundled assets (@graphql-yoga/render-graphiql): no CDN, works offline. The
- * page is ~9 MB of inline scripts, so the module loads on the first page view (not at start-up)
- * and each rendering is kept, encoded once, per option set.
- */
-function cachedGraphiQL(): (options: GraphiQLOptions) => Promise<Uint8Array<ArrayBuffer>> {
-  const pages = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
-  return (options) => {
-    const key = JSON.stringify(options);
-    let page = pages.get(key);
-    if (page === undefined) {
-      page = import("@graphql-yoga/render-graphiql").then(({ renderGraphiQL }) => new TextEncoder().encode(renderGraphiQL(options)));
-      if (pages.size < 8) pages.set(key, page);
-    }
-    return page;
-  };
-}
-
-/** yoga's own log calls (mostly unexpected errors it masked) go to pino; errors via the err serializer. */
-function yogaLogger(logger: Logger): YogaLogger {
-  const forward =
-    (level: "debug" | "info" | "warn" | "error") =>
-    (...args: unknown[]): void => {
-      const [first, ...rest] = args;
-      if (first instanceof Error) logger[level]({ err: first }, level === "error" ? "unexpected error" : first.message);
-      else logger[level]({ details: rest.length > 0 ? rest : undefined }, typeof first === "string" ? first : "yoga");
-    };
-  return { debug: forward("debug"), info: forward("info"), warn: forward("warn"), error: forward("error") };
 }

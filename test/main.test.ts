@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -35,6 +36,16 @@ async function waitForLine(read: () => string, pattern: RegExp, child: ChildProc
   throw new Error(`no line matching ${pattern}:\n${read()}`);
 }
 
+/** A port free a moment ago on 127.0.0.1, so the test can knock before any log line names it. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
 });
@@ -59,6 +70,25 @@ describe("src/main.ts", () => {
     const [code] = (await once(main.child, "exit")) as [number | null];
     expect(code).toBe(0);
     expect(main.stdout()).toContain('"msg":"shut down"');
+  });
+
+  it("the start-up lines are out before the server answers (stdout is not held back)", async () => {
+    const port = await freePort();
+    const main = startMain({ HOST: "127.0.0.1", PORT: String(port) });
+    let answered = false;
+    for (let i = 0; i < 3000 && !answered; i++) {
+      if (main.child.exitCode !== null) throw new Error(`process exited early:\n${main.stdout()}${main.stderr()}`);
+      answered = await fetch(`http://127.0.0.1:${port}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (!answered) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(answered).toBe(true);
+    // What the child wrote before it answered is in the pipe already; give the reader a turn.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(main.stdout()).toMatch(/"msg":"No ALIBABA_CLOUD_ACCESS_KEY_ID\/SECRET set: using the embedded CDN export emulator/);
+    expect(main.stdout()).toContain('"msg":"gateway listening"');
   });
 
   it("bad configuration: one line naming the variable on stderr, exit 1, no secret echoed", async () => {

@@ -60,3 +60,21 @@ export async function writeResults(path: string, results: readonly CaseResult[])
   const checked = resultsFileSchema.parse(results);
   await writeFile(path, `${JSON.stringify(checked, null, 2)}\n`);
 }
+
+/**
+ * What a `--quick` run must show (it times nothing): one result per case run, in order, each
+ * with figures and checks, none crashed, and `pass` agreeing with its checks. Empty = fine.
+ */
+export function smokeProblems(results: readonly CaseResult[], caseIds: readonly string[]): string[] {
+  const problems: string[] = [];
+  const ids = results.map((result) => result.id);
+  if (ids.join(",") !== caseIds.join(",")) problems.push(`cases ${ids.join(",")} instead of ${caseIds.join(",")}`);
+  for (const result of results) {
+    if (result.error !== undefined) problems.push(`${result.id}: ${result.error}`);
+    if (!result.quick) problems.push(`${result.id}: not marked quick`);
+    if (Object.keys(result.figures).length === 0) problems.push(`${result.id}: no figures`);
+    if (result.checks.length === 0) problems.push(`${result.id}: no checks`);
+    if (result.pass !== result.checks.every((check) => check.pass)) problems.push(`${result.id}: pass disagrees with its checks`);
+  }
+  return problems;
+}

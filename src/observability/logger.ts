@@ -77,24 +77,10 @@ export function createLogger(options: LoggerOptions): Logger {
       // A line's own fields win over the mixin's (pino's merge order).
       ...(options.mixin ? { mixin: options.mixin } : {}),
     },
-    options.destination ?? bufferedStdout(),
+    // Each line is written when it is logged: the start-up lines are out before the server
+    // answers, and a crash loses nothing.
+    options.destination ?? pino.destination({ fd: 1, sync: true }),
   );
-}
-
-/** Lines wait at most this long in the stdout buffer. */
-const STDOUT_FLUSH_MS = 250;
-/** Bytes gathered before a write: ~10 access lines per write(2) instead of one each. */
-const STDOUT_BUFFER_BYTES = 4096;
-
-/**
- * stdout, written in batches: one write(2) per line was ~3 % of a query's CPU at full load
- * (bench case 1). A timer bounds how long a quiet gateway holds a line, and pino flushes the
- * buffer synchronously when the process exits, so nothing is lost on shutdown or a crash exit.
- */
-function bufferedStdout(): DestinationStream {
-  const stream = pino.destination({ fd: 1, sync: false, minLength: STDOUT_BUFFER_BYTES });
-  setInterval(() => stream.flush(), STDOUT_FLUSH_MS).unref();
-  return stream;
 }
 
 /** Replaces every occurrence of each secret (as is, JSON-escaped, URL-encoded or base64) with REDACTED. */

@@ -1,14 +1,31 @@
 /**
- * Small yoga plugins for observability: request ids, one access-log line per operation, and
- * the GraphQL-level Prometheus metrics (on the gateway's own registry).
+ * Small yoga plugins for observability: readiness, request ids, one access-log line per
+ * operation, and the GraphQL-level Prometheus metrics (on the gateway's own registry).
  */
 import { getOperationAST, type DocumentNode } from "graphql";
-import { isAsyncIterable, type Plugin } from "graphql-yoga";
+import { isAsyncIterable, useReadinessCheck, type Plugin } from "graphql-yoga";
 import { usePrometheus } from "@graphql-yoga/plugin-prometheus";
 import type { Registry } from "prom-client";
 import type { Logger } from "pino";
 import type { RequestLogContext } from "./request-log-context.js";
 import { requestIdFrom, type OperationRecord, type RequestTracker } from "./request-tracker.js";
+
+/** What GET /ready answers: 200 or 503, and a body naming each check's result. */
+export interface ReadyAnswer {
+  status: number;
+  body: { status: string; checks: Record<string, string> };
+}
+
+/** yoga's readiness check at `/ready`, answering with `answer()` as JSON (HEAD: no body). */
+export function useReadiness(answer: () => Promise<ReadyAnswer>): Plugin {
+  return useReadinessCheck({
+    endpoint: "/ready",
+    check: async ({ fetchAPI }) => {
+      const { status, body } = await answer();
+      return new fetchAPI.Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" } });
+    },
+  });
+}
 
 export interface RequestIdOptions {
   tracker: RequestTracker;

@@ -65,8 +65,6 @@ export const CreateUsageExportPayload = builder.objectRef<CreatedExport>("Create
       type: ExportTask,
       nullable: true,
       description: "The created task as the upstream lists it; read only when selected.",
-      // Reading a task needs export:read here too, not only export:create.
-      authScopes: { "export:read": true },
       resolve: (created, _args, ctx) => lookupTask(ctx, { kind: created.kind, taskId: created.taskId }),
     }),
   }),

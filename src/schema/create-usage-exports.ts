@@ -48,8 +48,6 @@ export const UsageExportPart = builder.objectRef<ExportPart>("UsageExportPart").
       type: ExportTask,
       nullable: true,
       description: "The part's task as the upstream lists it; read only when selected.",
-      // Reading a task needs export:read here too, not only export:create.
-      authScopes: { "export:read": true },
       resolve: (part, _args, ctx) => (part.taskId === null ? null : lookupTask(ctx, { kind: part.kind, taskId: part.taskId })),
     }),
     error: t.field({ type: UsageExportPartError, nullable: true, resolve: (part) => part.error }),

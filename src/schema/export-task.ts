@@ -1,10 +1,7 @@
 /**
  * `ExportTask` (Relay node, federation entity keyed by `kind taskId`) and the queries that
  * return it: `tasks`, `task`, and the relay `node` lookup (configured in builder.ts).
- * Reading a task needs `export:read` wherever it appears: every field that returns one (tasks,
- * task, node, the create payloads' task, exportTaskUpdated) and federation `_entities` say so.
- * Those entry points, not a type-level check, carry the rule: a type-level check would run per
- * task and per field, and graphql-jit calls isTypeOf without the request context.
+ * Reading a task needs `export:read` wherever it appears, including federation `_entities`.
  */
 import type { UpstreamTask, ExportKind as ExportKindValue } from "../upstream/types.js";
 import { lookupReference, lookupTask, nodeIdOf, parseNodeId } from "../resolvers/task-lookup.js";
@@ -21,6 +18,10 @@ export const ExportTask = builder.objectRef<UpstreamTask>("ExportTask");
 
 builder.node(ExportTask, {
   description: "One export task of the CDN usage-export API.",
+  authScopes: { "export:read": true },
+  // Checked once per task object, so every path to a task (tasks, task, node, _entities,
+  // a create payload) enforces it.
+  runScopesOnType: true,
   id: { resolve: nodeIdOf, parse: parseNodeId },
   loadOne: (key, ctx) => lookupTask(ctx, key),
   fields: (t) => ({

@@ -19,10 +19,8 @@ interface Settle<T> {
 }
 
 /**
- * The map's entry for a running call. It never holds the call's promise or result: the map
- * lives in V8's old generation, and promises stored in it kept their settled pages alive past
- * young collections, so pages got promoted (bench case 2: ~15 % more CPU per read and about
- * ten times the major GCs, against a map holding no promise).
+ * The map's entry for a running call: who waits for it, never the call's promise or result,
+ * so an answered page is not kept in memory by the map once its callers have it.
  */
 interface SharedCall<T> {
   /** Absent when the first caller had no signal: the call can then never be cancelled. */

@@ -13,7 +13,6 @@ import { schema } from "../../src/schema/index.js";
 import { createCdnClient, Credentials, type CdnClient, type CdnClientOptions } from "../../src/upstream/index.js";
 import { ACTIONS, type CdnExportApi, type ExportKind } from "../../src/upstream/types.js";
 import { downloadUrlPolicy, type DownloadUrlPolicy } from "../../src/exports/download-policy.js";
-import { useCompiledExecution } from "../../src/execution/compiled-execution.js";
 
 export interface GatewayHarnessOptions {
   /** Emulator options; the harness defaults to a quota high enough that tests never hit it. */
@@ -31,8 +30,6 @@ export interface GatewayHarnessOptions {
   idempotency?: IdempotencyRunner;
   /** Default: the emulator's origin plus the Alibaba hosts, as the app's emulator mode. */
   downloadPolicy?: (emulator: RunningEmulator) => DownloadUrlPolicy;
-  /** "compiled" (graphql-jit, what the gateway runs; default) or "interpreted" (graphql-js). */
-  execution?: "compiled" | "interpreted";
 }
 
 export interface ExecuteOptions {
@@ -86,7 +83,6 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
     logging: false,
     graphiql: false,
     maskedErrors: { isDev: false },
-    plugins: options.execution === "interpreted" ? [] : [useCompiledExecution()],
     context: ({ request }) => {
       const ticket = request.headers.get(PRINCIPAL_HEADER);
       const principal = ticket !== null && principals.has(ticket) ? (principals.get(ticket) ?? null) : defaultPrincipal;
