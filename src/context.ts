@@ -5,7 +5,8 @@
  */
 import { principalId } from "./auth/principal.js";
 import type { CdnExportApi, ExportKind } from "./upstream/types.js";
-import { PageLoader, type RecentTotals } from "./reading/page-loader.js";
+import { PageLoader } from "./reading/page-loader.js";
+import type { RecentTotals } from "./reading/recent-totals.js";
 import { TaskLookup } from "./reading/entity-scan.js";
 import type { TaskWatcher } from "./live/task-watch-hub.js";
 import { DownloadUrlGuard, downloadUrlPolicy, type DownloadUrlPolicy } from "./exports/download-policy.js";

@@ -11,7 +11,7 @@ import { createYoga, type GraphiQLOptions, type Plugin, type YogaLogger, type Yo
 import type { GatewayConfig } from "./config.js";
 import { createRequestContext, type IdempotencyRunner, type Principal, type RequestContext } from "./context.js";
 import { countUpstreamCalls } from "./observability/counting-api.js";
-import { RecentTotals } from "./reading/page-loader.js";
+import { RecentTotals } from "./reading/recent-totals.js";
 import type { Logger } from "./observability/logger.js";
 import type { GatewayMetrics } from "./observability/metrics.js";
 import { startMetricsServer, type MetricsServer } from "./observability/metrics-server.js";

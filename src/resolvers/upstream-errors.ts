@@ -14,7 +14,7 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from "../upstream/errors.js";
-import { InvalidWindowError } from "../reading/paging.js";
+import { InvalidWindowError } from "../reading/relay-window.js";
 
 // Credential and signing errors can echo the string-to-sign; their text stays inside.
 const OPAQUE_CODES = /^(Signature|IncompleteSignature|InvalidAccessKey|InvalidTimeStamp|InvalidSecurityToken|SignatureNonce)/;
