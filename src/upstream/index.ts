@@ -12,7 +12,6 @@ export {
   type UpstreamQuota,
 } from "./quota.js";
 export { createRetryPolicy, isRetryable, type CallKind, type RetryPolicyOptions, type UpstreamRetryPolicy } from "./retry-policy.js";
-export { createCoalescer, type Coalescer } from "./coalesce.js";
 export {
   createRequestSigner,
   formatAcsDate,
