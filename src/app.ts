@@ -17,7 +17,7 @@ import { Credentials } from "./upstream/credentials.js";
 import { createQuota } from "./upstream/quota/index.js";
 import { createSharedState, type SharedState } from "./state/shared-state.js";
 import { createGatewayTaskWatch } from "./live/index.js";
-import { createCachedApi } from "./reading/page-cache.js";
+import { createPageCache } from "./reading/page-cache.js";
 
 export interface AppOptions {
   /** Log destination (tests collect lines); stdout when omitted. */
@@ -99,7 +99,7 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
     quota: createQuota({ ratePerSecond: config.upstream.rateLimit, maxWaitMs: config.upstream.quotaWaitMs, store: state.quotaStore }),
     observer: combineObservers(metrics.upstreamObserver, upstreamLogObserver(logger)),
   });
-  const api = createCachedApi(client, {
+  const api = createPageCache(client, {
     ttlMs: config.upstream.cacheTtlMs,
     bus: state.bus,
     onError: (error) => logger.warn({ err: error }, "page cache invalidation publish failed"),

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { SCOPES, type Scope } from "./auth/principal.js";
 import { envDefault, envEnum, envFlag, envHost, envHttpUrl, envInteger, envOptional, envOriginList, envText, envUrl, EnvError, parseEnv, type Env } from "./config-env.js";
 import { Credentials } from "./upstream/credentials.js";
+import type { OperationLimits } from "./http/operation-limits.js";
 import { LOG_LEVELS, type LogLevel } from "./observability/logger.js";
 import { ManifestError, readTrustedDocuments, type TrustedDocuments } from "./http/trusted-documents-manifest.js";
 
@@ -91,14 +92,7 @@ export interface GatewayConfig {
     accessKeySecret: SecretString | null;
     taskSeconds: number;
   };
-  limits: {
-    maxAliases: number;
-    maxDepth: number;
-    maxTokens: number;
-    maxDirectives: number;
-    maxCost: number;
-    maxBodyBytes: number;
-  };
+  limits: OperationLimits;
   /**
    * Prometheus exposition on a separate listener (`METRICS_HOST:METRICS_PORT`, path /metrics),
    * so it is never reachable through the public GraphQL port. `null` = off (METRICS_PORT=0).

@@ -6,7 +6,8 @@
 import type { Principal } from "./auth/principal.js";
 import type { GatewayErrorData } from "./errors.js";
 import type { CdnExportApi, ExportKind, UpstreamTask } from "./upstream/types.js";
-import { PageLoader, type RecentTotals } from "./reading/page-loader.js";
+import { PageLoader } from "./reading/page-loader.js";
+import type { RecentTotals } from "./reading/recent-totals.js";
 import { TaskLookup, type TaskKey } from "./reading/entity-scan.js";
 import { DownloadUrlGuard, downloadUrlPolicy, type DownloadUrlPolicy } from "./exports/download-policy.js";
 import type { IdempotentRequest } from "./state/fingerprint.js";

@@ -24,7 +24,7 @@ import type { GatewayMetrics } from "./observability/metrics.js";
 import { useAccessLog, useGraphQLMetrics, useReadiness, useRequestId, type ReadyAnswer } from "./observability/plugins.js";
 import type { RequestLogContext } from "./observability/request-log-context.js";
 import { RequestTracker } from "./observability/request-tracker.js";
-import { RecentTotals } from "./reading/page-loader.js";
+import { RecentTotals } from "./reading/recent-totals.js";
 import type { DownloadUrlPolicy } from "./exports/download-policy.js";
 import type { IdempotencyStore } from "./state/idempotency.js";
 import type { CdnExportApi } from "./upstream/types.js";

@@ -4,7 +4,7 @@
  * encoder, so "start at offset N" means exactly what a client paging through would send.
  */
 import { Pool } from "undici";
-import { encodeCursor } from "../../src/reading/paging.js";
+import { encodeCursor } from "../../src/reading/cursors.js";
 import { BENCH_API_KEY } from "./gateway.js";
 import { lastFullDay } from "./time-range.js";
 

@@ -20,11 +20,20 @@ import {
 } from "graphql";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import type { Plugin, YogaInitialContext } from "graphql-yoga";
-import type { GatewayConfig } from "../config.js";
 import { costLimitExceeded } from "../errors.js";
 
+/** The operation limits of the README's "Operation limits" table (MAX_* variables). */
+export interface OperationLimits {
+  maxAliases: number;
+  maxDepth: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxCost: number;
+  maxBodyBytes: number;
+}
+
 export interface OperationLimitsOptions {
-  limits: GatewayConfig["limits"];
+  limits: OperationLimits;
   introspection: boolean;
   /** Hide "Did you mean …?" suggestions even with introspection on (NODE_ENV=production). */
   hideSuggestions?: boolean;

@@ -2,7 +2,7 @@
  * Cursors that survive a changing list. The upstream pages by offset, newest first, so a task
  * created while a client pages moves every later task one offset down, and a deleted one moves
  * them up: a plain offset cursor would then repeat or skip tasks. A v2 cursor names its task
- * (paging.ts); before a window is read, each such cursor is checked against the list as it is
+ * (cursors.ts); before a window is read, each such cursor is checked against the list as it is
  * now and, when its task moved, re-pointed at the task's real position:
  *
  * 1. The page at the cursor's offset (read anyway for most windows) still holds the task at
@@ -18,9 +18,11 @@
  * If a page contradicts that order, or the bound is reached, the cursor falls back to its plain
  * offset: the behaviour of a v1 cursor, never an error.
  */
-import type { PageLoader } from "./page-loader.js";
-import { needsTotalCount, pageCount, pageStartOffset, pagesForRange, windowRange, type CursorAnchor, type WindowRequest } from "./paging.js";
 import type { ExportKind, UpstreamTask } from "../upstream/types.js";
+import type { CursorAnchor } from "./cursors.js";
+import type { PageLoader } from "./page-loader.js";
+import { pageCount, pageOfOffset, pageStartOffset, pagesForRange } from "./paging.js";
+import { needsTotalCount, windowRange, type WindowRequest } from "./relay-window.js";
 
 /** Pages one cursor's search may read beyond those the request reads anyway. */
 export const MAX_SEARCH_PAGES = 8;
@@ -87,7 +89,7 @@ export function classifyPage(tasks: readonly Pick<UpstreamTask, "taskId" | "crea
  */
 export async function locateAnchor(pages: PageLoader, kind: ExportKind, anchor: CursorAnchor, offset: number): Promise<AnchorPosition | null> {
   const size = pages.pageSize;
-  const pageOf = (at: number): number => Math.floor(Math.max(0, at) / size) + 1;
+  const pageOf = (at: number): number => pageOfOffset(at, size);
   const expected = pageOf(offset);
   // Pages known to hold only newer tasks are <= lo, only older ones >= hi.
   let lo = 0;
@@ -167,8 +169,8 @@ export async function realignWindow(pages: PageLoader, kind: ExportKind, request
   const total = pages.knownTotal(kind);
   const planned = total === undefined && needsTotalCount(request) ? [] : pagesForRange(windowRange(request, total), size);
   const anchorPages = [
-    ...(afterAnchor === null ? [] : [Math.floor((request.lowerBound - 1) / size) + 1]),
-    ...(beforeAnchor === null || request.upperBound === null ? [] : [Math.floor(request.upperBound / size) + 1]),
+    ...(afterAnchor === null ? [] : [pageOfOffset(request.lowerBound - 1, size)]),
+    ...(beforeAnchor === null || request.upperBound === null ? [] : [pageOfOffset(request.upperBound, size)]),
   ];
   await pages.loadPages(kind, [...new Set([...anchorPages, ...planned])]);
 

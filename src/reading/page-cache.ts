@@ -1,92 +1,124 @@
 /**
- * Page freshness window (`CDN_CACHE_TTL_MS`, design.md "Reading the upstream efficiently"):
- * a `CdnExportApi` decorator where identical page reads in flight share one upstream call and
- * a page read is reused for `ttlMs`. Creating or deleting a task drops that kind at once, here
- * and, through the bus, on every replica.
+ * The page cache (design.md "Reading the upstream efficiently"): one `lru-cache` in front of the
+ * signed client, so that a task list 500 people have open costs one upstream read per page and
+ * freshness window, not 500. Its `fetch` shares one upstream call among identical reads in
+ * flight; a page is then served for `CDN_CACHE_TTL_MS` (0: never served again, but reads in
+ * flight are still shared); at most `maxEntries` pages are kept, least recently used out first.
+ * Creating or deleting a task through this gateway drops that kind at once, here and, through
+ * the invalidation bus, on every replica.
  *
- * Staleness guard: each kind has a generation, bumped by every invalidation. A read remembers the
- * generation it started in and only stores its page if none has happened since, so a read that
- * raced a create can never put the pre-create page back into the cache.
+ * Staleness guard: each kind has a generation, bumped by every invalidation and part of every
+ * key. A read in flight when its kind changed keeps its old key: later reads do not join it, and
+ * the page it brings back is never served to anyone else.
  */
-import type { InvalidationBus } from "../state/invalidation-bus.js";
-import type { CallOptions, CdnExportApi, ExportKind, PageRequest, TaskPage } from "../upstream/types.js";
+import { LRUCache } from "lru-cache";
+import type { Invalidation, InvalidationBus } from "../state/invalidation-bus.js";
+import { EXPORT_KINDS, type CallOptions, type CdnExportApi, type ExportKind, type PageRequest, type TaskPage } from "../upstream/types.js";
 
 export interface PageCacheObserver {
-  /** `hit`: from the window; `shared`: joined a read in flight; `miss`: called the upstream. */
-  onRead?(event: { kind: ExportKind; outcome: "hit" | "shared" | "miss" }): void;
   onInvalidate?(event: { kind: ExportKind; source: "local" | "bus" }): void;
 }
 
 export interface PageCacheOptions {
-  /** Freshness window; 0 = pages are never stored (reads in flight are still shared). */
+  /** Freshness window; 0 = no window (identical reads in flight are still shared). */
   ttlMs: number;
   bus?: InvalidationBus | null;
+  /** Clock for the window, in ms. Default performance.now. */
   now?: () => number;
-  /** Most pages kept; the least recently used go first. */
+  /** Most pages kept; the least recently used go first. Default 1000. */
   maxEntries?: number;
   observer?: PageCacheObserver;
   /** A failed bus publish (the local invalidation already happened). */
   onError?: (error: unknown) => void;
 }
 
-export interface CachedCdnExportApi extends CdnExportApi {
+export interface PageCache extends CdnExportApi {
+  /**
+   * This cache as one GraphQL request sees it: `onUpstreamCall` runs for each of its calls that
+   * reaches the upstream (writes, and page reads it starts), not for pages from the window or
+   * reads it joins (the access log's `upstreamCalls`).
+   */
+  countingUpstreamCalls(onUpstreamCall: () => void): CdnExportApi;
   /** Drop every page of `kind` held or being read by this instance (not other replicas). */
   invalidate(kind: ExportKind): void;
   /** Stop listening to the bus. */
   close(): void;
 }
 
-interface StoredPage {
-  page: TaskPage;
-  expiresAt: number;
-}
-
-interface Flight {
+/** What the fetch of one key reads. */
+interface PageRead {
   kind: ExportKind;
-  promise: Promise<TaskPage>;
+  page: PageRequest;
 }
 
-export function createCachedApi(api: CdnExportApi, options: PageCacheOptions): CachedCdnExportApi {
+/**
+ * lru-cache serves an entry while its age is at most its ttl; a page is fresh only while it is
+ * younger than ttlMs. The cache's clock counts microseconds so that can be said exactly.
+ */
+const TICKS_PER_MS = 1000;
+
+export function createPageCache(api: CdnExportApi, options: PageCacheOptions): PageCache {
   const ttlMs = Math.max(0, options.ttlMs);
-  const now = options.now ?? Date.now;
-  const maxEntries = options.maxEntries ?? 1_000;
+  const windowless = ttlMs === 0;
+  const now = options.now ?? (() => performance.now());
+  const ticks = (): number => now() * TICKS_PER_MS;
+  const windowTicks = ttlMs * TICKS_PER_MS - 1;
   const observer = options.observer ?? {};
   const bus = options.bus ?? null;
-  const stored = new Map<string, StoredPage>(); // Map order = least recently used first
-  const inFlight = new Map<string, Flight>();
   const generations = new Map<ExportKind, number>();
   const generationOf = (kind: ExportKind): number => generations.get(kind) ?? 0;
+
+  const pages = new LRUCache<string, TaskPage, PageRead>({
+    max: options.maxEntries ?? 1_000,
+    ...(windowless ? {} : { ttl: windowTicks }),
+    perf: { now: ticks },
+    ttlResolution: 0,
+    // An eviction or invalidation while a read is out only detaches it: its waiters still get it.
+    ignoreFetchAbort: true,
+    fetchMethod: async (_key, _stale, { context, options: entry }) => {
+      const startedAt = ticks();
+      // No caller's signal: the read is shared, one caller leaving must not fail the others.
+      const page = await api.describeTasks(context.kind, context.page);
+      // A page is as old as its read: the window counts from when the read started (it may
+      // have waited for a quota slot).
+      if (!windowless) entry.ttl = Math.max(1, startedAt + windowTicks - ticks());
+      return page;
+    },
+  });
 
   const dropKind = (kind: ExportKind, source: "local" | "bus"): void => {
     generations.set(kind, generationOf(kind) + 1);
     const prefix = `${kind}:`;
-    for (const key of stored.keys()) if (key.startsWith(prefix)) stored.delete(key);
-    // Later reads must not join a call that started before the change.
-    for (const [key, flight] of inFlight) if (flight.kind === kind) inFlight.delete(key);
+    for (const key of [...pages.keys()]) if (key.startsWith(prefix)) pages.delete(key);
     observer.onInvalidate?.({ kind, source });
   };
-  const unsubscribe = bus?.subscribe((kind) => dropKind(kind, "bus")) ?? (() => undefined);
-
-  const store = (key: string, page: TaskPage, expiresAt: number): void => {
-    stored.delete(key);
-    stored.set(key, { page, expiresAt });
-    for (const oldest of stored.keys()) {
-      if (stored.size <= maxEntries) break;
-      stored.delete(oldest);
-    }
+  const onBusMessage = (change: Invalidation): void => {
+    if (change === "everything") for (const kind of EXPORT_KINDS) dropKind(kind, "bus");
+    else if (isExportKind(change.kind)) dropKind(change.kind, "bus");
   };
+  const unsubscribe = bus?.subscribe(onBusMessage) ?? (() => undefined);
 
-  const fresh = (key: string): TaskPage | null => {
-    const entry = stored.get(key);
-    if (entry === undefined) return null;
-    if (entry.expiresAt <= now()) {
-      stored.delete(key);
-      return null;
-    }
-    stored.delete(key); // touch for LRU
-    stored.set(key, entry);
-    return entry.page;
-  };
+  function describeTasks(kind: ExportKind, page: PageRequest, callOptions?: CallOptions, onUpstreamCall?: () => void): Promise<TaskPage> {
+    const signal = callOptions?.signal;
+    if (signal?.aborted) return Promise.reject(toError(signal.reason));
+    const generation = generationOf(kind);
+    const key = `${kind}:${generation}:${page.pageNumber}:${page.pageSize}`;
+    const status: LRUCache.Status<string, TaskPage, PageRead> = {};
+    const read = pages.forceFetch(key, {
+      context: { kind, page: { pageNumber: page.pageNumber, pageSize: page.pageSize } },
+      // Without a window a kept page is never served (the bound still holds what is kept), but a
+      // read in flight is still joined.
+      forceRefresh: windowless,
+      status,
+    });
+    if (status.fetch !== "hit" && status.fetch !== "inflight") onUpstreamCall?.();
+    const settled = read.then((found) => {
+      // Landed after its kind changed: no later read asks for this key, so do not keep it.
+      if (generationOf(kind) !== generation) pages.delete(key);
+      return copyOf(found);
+    });
+    return abortable(settled, signal);
+  }
 
   /** Invalidate after the write settles either way: a timed-out create may still have happened. */
   const afterWrite = async <T>(kind: ExportKind, write: Promise<T>): Promise<T> => {
@@ -98,43 +130,28 @@ export function createCachedApi(api: CdnExportApi, options: PageCacheOptions): C
     }
   };
 
-  return {
-    describeTasks(kind: ExportKind, page: PageRequest, callOptions?: CallOptions): Promise<TaskPage> {
-      const key = `${kind}:${page.pageNumber}:${page.pageSize}`;
-      const hit = ttlMs > 0 ? fresh(key) : null;
-      if (hit !== null) {
-        observer.onRead?.({ kind, outcome: "hit" });
-        return Promise.resolve(copyOf(hit));
-      }
-      let flight = inFlight.get(key);
-      observer.onRead?.({ kind, outcome: flight === undefined ? "miss" : "shared" });
-      if (flight === undefined) {
-        const generation = generationOf(kind);
-        const startedAt = now();
-        // No caller's signal: the call is shared, one caller leaving must not fail the others.
-        const promise = api.describeTasks(kind, { pageNumber: page.pageNumber, pageSize: page.pageSize }).then((result) => {
-          if (ttlMs > 0 && generationOf(kind) === generation) store(key, result, startedAt + ttlMs);
-          return result;
-        });
-        const started: Flight = { kind, promise };
-        flight = started;
-        inFlight.set(key, started);
-        const settle = (): void => {
-          if (inFlight.get(key) === started) inFlight.delete(key);
-        };
-        promise.then(settle, settle);
-      }
-      return abortable(flight.promise.then(copyOf), callOptions?.signal);
-    },
+  const writesCounted = (onUpstreamCall: () => void): Omit<CdnExportApi, "describeTasks"> => ({
     createUsageDetailTask(params, callOptions) {
+      onUpstreamCall();
       return afterWrite("USAGE_DETAIL", api.createUsageDetailTask(params, callOptions));
     },
     createUserUsageTask(params, callOptions) {
+      onUpstreamCall();
       return afterWrite("USER_USAGE", api.createUserUsageTask(params, callOptions));
     },
     deleteTask(kind, taskId, callOptions) {
+      onUpstreamCall();
       return afterWrite(kind, api.deleteTask(kind, taskId, callOptions));
     },
+  });
+
+  return {
+    describeTasks: (kind, page, callOptions) => describeTasks(kind, page, callOptions),
+    ...writesCounted(() => undefined),
+    countingUpstreamCalls: (onUpstreamCall) => ({
+      describeTasks: (kind, page, callOptions) => describeTasks(kind, page, callOptions, onUpstreamCall),
+      ...writesCounted(onUpstreamCall),
+    }),
     invalidate(kind) {
       dropKind(kind, "local");
     },
@@ -144,15 +161,18 @@ export function createCachedApi(api: CdnExportApi, options: PageCacheOptions): C
   };
 }
 
+function isExportKind(name: string): name is ExportKind {
+  return (EXPORT_KINDS as readonly string[]).includes(name);
+}
+
 /** Each caller gets its own page and task list; the task objects are shared, read-only by convention. */
 function copyOf(page: TaskPage): TaskPage {
   return { ...page, tasks: [...page.tasks] };
 }
 
-/** The caller stops waiting when its signal aborts; the shared call carries on for the others. */
+/** The caller stops waiting when its signal aborts; the shared read carries on for the others. */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(toError(signal.reason));
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(toError(signal.reason));
     signal.addEventListener("abort", onAbort, { once: true });

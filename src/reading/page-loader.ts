@@ -3,50 +3,15 @@
  * every window, alias and entity scan in one GraphQL request shares each upstream page read.
  */
 import DataLoader from "dataloader";
-import { realignWindow } from "./cursor-realign.js";
-import type { CdnExportApi, ExportKind, TaskPage, UpstreamTask } from "../upstream/types.js";
-import {
-  LOADER_PAGE_SIZE,
-  needsTotalCount,
-  pageStartOffset,
-  pagesForRange,
-  windowPageInfo,
-  windowRange,
-  type WindowRequest,
-} from "./paging.js";
+import type { CdnExportApi, ExportKind, TaskPage } from "../upstream/types.js";
+import { LOADER_PAGE_SIZE } from "./paging.js";
+import type { RecentTotals } from "./recent-totals.js";
 
 export interface PageLoaderOptions {
   /** Aborts reads still in flight when the request goes away. */
   signal?: AbortSignal;
   /** The app's store of totals earlier requests read; without it each request starts blind. */
   recentTotals?: RecentTotals;
-}
-
-/** How long a TotalCount read by an earlier request may plan a later one's reads. */
-export const RECENT_TOTAL_MAX_AGE_MS = 60_000;
-
-/**
- * The latest TotalCount per kind that any request of one app read, shared across its requests:
- * lets an entity scan plan its first wave before page 1 answers. Never an answer in itself.
- */
-export class RecentTotals {
-  readonly #seen = new Map<ExportKind, { total: number; seenAt: number }>();
-
-  constructor(private readonly now: () => number = () => performance.now()) {}
-
-  record(kind: ExportKind, total: number): void {
-    this.#seen.set(kind, { total, seenAt: this.now() });
-  }
-
-  /** The total last read for `kind`, if within RECENT_TOTAL_MAX_AGE_MS. */
-  get(kind: ExportKind): number | undefined {
-    const seen = this.#seen.get(kind);
-    return seen !== undefined && this.now() - seen.seenAt <= RECENT_TOTAL_MAX_AGE_MS ? seen.total : undefined;
-  }
-
-  forget(kind: ExportKind): void {
-    this.#seen.delete(kind);
-  }
 }
 
 interface PageKey {
@@ -128,60 +93,4 @@ export class PageLoader {
     }
     return set;
   }
-}
-
-export interface WindowItem {
-  /** Absolute 0-based position in the upstream list (what a cursor encodes). */
-  offset: number;
-  task: UpstreamTask;
-}
-
-export interface TaskWindow {
-  items: WindowItem[];
-  totalCount: number;
-  hasPreviousPage: boolean;
-  hasNextPage: boolean;
-}
-
-/**
- * Reads one connection window: only the pages it covers, concurrently. A `last` without
- * `before` needs the total first, so it reads page 1 (usually shared anyway), then the tail.
- * Cursors naming their task are re-pointed at where it is now first (cursor-realign.ts).
- */
-export async function readTaskWindow(pages: PageLoader, kind: ExportKind, cursorRequest: WindowRequest): Promise<TaskWindow> {
-  // v2 cursors first find their tasks again (the list may have moved since they were issued).
-  const request = await realignWindow(pages, kind, cursorRequest);
-  let total = pages.knownTotal(kind);
-  if (total === undefined && needsTotalCount(request)) {
-    total = (await pages.load(kind, 1)).totalCount;
-  }
-  // An empty window still owes a totalCount: page 1 answers it.
-  const planned = pagesForRange(windowRange(request, total), pages.pageSize);
-  const read = new Map<number, TaskPage>();
-  const readPages = async (pageNumbers: readonly number[]): Promise<void> => {
-    const loaded = await pages.loadPages(kind, pageNumbers);
-    pageNumbers.forEach((pageNumber, i) => {
-      const page = loaded[i];
-      if (page) read.set(pageNumber, page);
-    });
-  };
-  await readPages(planned.length > 0 ? planned : [1]);
-  const totalCount = read.values().next().value?.totalCount ?? 0;
-
-  // With the total known the window is exact. It only needs pages beyond the planned ones when
-  // a `before` cursor points past the end (the list shrank): then read those too.
-  const range = windowRange(request, totalCount);
-  const missing = pagesForRange(range, pages.pageSize).filter((pageNumber) => !read.has(pageNumber));
-  if (missing.length > 0) await readPages(missing);
-
-  const items: WindowItem[] = [];
-  for (const [pageNumber, page] of [...read].sort(([a], [b]) => a - b)) {
-    // Offsets follow the page we asked for, whatever PageNumber the answer echoes.
-    const base = pageStartOffset(pageNumber, pages.pageSize);
-    page.tasks.forEach((task, index) => {
-      const offset = base + index;
-      if (offset >= range.start && offset < range.end) items.push({ offset, task });
-    });
-  }
-  return { items, totalCount, ...windowPageInfo(range, totalCount) };
 }

@@ -15,7 +15,7 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from "../upstream/errors.js";
-import { InvalidWindowError } from "./paging.js";
+import { InvalidWindowError } from "./relay-window.js";
 
 // Credential and signing errors can echo the string-to-sign; their text stays inside.
 const OPAQUE_CODES = /^(Signature|IncompleteSignature|InvalidAccessKey|InvalidTimeStamp|InvalidSecurityToken|SignatureNonce)/;

@@ -1,7 +1,8 @@
 /** `Query.tasks`: one Relay window over the upstream list, read through the shared pages. */
 import type { RequestContext } from "../context.js";
-import { readTaskWindow } from "../reading/page-loader.js";
-import { cursorAnchor, encodeCursor, parseWindowArgs, type ConnectionArgs } from "../reading/paging.js";
+import { cursorAnchor, encodeCursor } from "../reading/cursors.js";
+import { parseWindowArgs, type ConnectionArgs } from "../reading/relay-window.js";
+import { readTaskWindow } from "../reading/task-window.js";
 import type { ExportKind, UpstreamTask } from "../upstream/types.js";
 import { withUpstreamErrors } from "./upstream-errors.js";
 

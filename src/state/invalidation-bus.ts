@@ -1,29 +1,27 @@
 /**
  * "Tasks of this kind changed": how a gateway that created or deleted a task tells every page
- * cache (its own and, over Redis pub/sub, other replicas') to drop that kind.
+ * cache (its own and, over Redis pub/sub, other replicas') to drop that kind. The bus carries
+ * the kind's name as it is given; what a kind is, is the page cache's business.
  */
 import type { Redis } from "ioredis";
-import { EXPORT_KINDS, type ExportKind } from "../upstream/types.js";
 
-export type InvalidationHandler = (kind: ExportKind) => void;
+/** One kind of task changed, or `everything`: changes may have been missed (a lost connection). */
+export type Invalidation = { kind: string } | "everything";
+export type InvalidationHandler = (change: Invalidation) => void;
 
 export interface InvalidationBus {
   /** Tell every subscriber (including this process's own) that `kind` changed. */
-  publish(kind: ExportKind): Promise<void>;
+  publish(kind: string): Promise<void>;
   /** Returns the unsubscribe function. */
   subscribe(handler: InvalidationHandler): () => void;
   close(): Promise<void>;
 }
 
-function isExportKind(value: string): value is ExportKind {
-  return (EXPORT_KINDS as readonly string[]).includes(value);
-}
-
 /** Handlers are isolated: one that throws does not keep the others from running. */
-function notifyAll(handlers: ReadonlySet<InvalidationHandler>, kind: ExportKind, onError?: (error: unknown) => void): void {
+function notifyAll(handlers: ReadonlySet<InvalidationHandler>, change: Invalidation, onError?: (error: unknown) => void): void {
   for (const handler of handlers) {
     try {
-      handler(kind);
+      handler(change);
     } catch (error) {
       onError?.(error);
     }
@@ -35,7 +33,7 @@ export function createLocalInvalidationBus(options: { onError?: (error: unknown)
   const handlers = new Set<InvalidationHandler>();
   return {
     publish(kind) {
-      notifyAll(handlers, kind, options.onError);
+      notifyAll(handlers, { kind }, options.onError);
       return Promise.resolve();
     },
     subscribe(handler) {
@@ -65,7 +63,7 @@ export interface RedisInvalidationBus extends InvalidationBus {
 
 /**
  * Across replicas. Messages may be lost while the subscriber is disconnected, so after a
- * reconnect every kind is reported changed: a cache never trusts pages across an outage.
+ * reconnect `everything` is reported changed: a cache never trusts pages across an outage.
  */
 export function createRedisInvalidationBus(options: RedisInvalidationBusOptions): RedisInvalidationBus {
   const { publisher, subscriber } = options;
@@ -75,7 +73,7 @@ export function createRedisInvalidationBus(options: RedisInvalidationBusOptions)
   let closed = false;
 
   const onMessage = (from: string, message: string): void => {
-    if (from === channel && isExportKind(message)) notifyAll(handlers, message, options.onError);
+    if (from === channel && message !== "") notifyAll(handlers, { kind: message }, options.onError);
   };
   const onClose = (): void => {
     disconnected = true;
@@ -83,7 +81,7 @@ export function createRedisInvalidationBus(options: RedisInvalidationBusOptions)
   const onReady = (): void => {
     if (!disconnected) return;
     disconnected = false;
-    for (const kind of EXPORT_KINDS) notifyAll(handlers, kind, options.onError);
+    notifyAll(handlers, "everything", options.onError);
   };
   subscriber.on("message", onMessage);
   subscriber.on("close", onClose);

@@ -1,12 +1,11 @@
 /**
  * The signed CDN export client: each operation becomes string parameters, then
- * quota slot → signed request → transport → schema parse, repeated by the retry policy, with
- * identical page reads in flight shared (coalesce.ts). Everything it depends on comes in
- * through `CdnClientOptions`.
+ * quota slot → signed request → transport → schema parse, repeated by the retry policy. Every
+ * call is its own upstream call (sharing identical page reads is the page cache's job, in
+ * src/reading). Everything it depends on comes in through `CdnClientOptions`.
  */
 import { randomUUID } from "node:crypto";
 import type { Dispatcher } from "undici";
-import { createCoalescer } from "./coalesce.js";
 import type { Credentials } from "./credentials.js";
 import { UpstreamError, UpstreamMalformedError, UpstreamRejectedError, UpstreamThrottledError } from "./errors.js";
 import { createUnlimitedQuota, type QuotaPermit, type UpstreamQuota } from "./quota/index.js";
@@ -89,7 +88,6 @@ export function createCdnClient(options: CdnClientOptions): CdnClient {
     ...(observer === undefined ? {} : { observer }),
   });
   const quota = options.quota ?? createUnlimitedQuota();
-  const pageReads = createCoalescer<TaskPage>();
 
   function report(action: string, attempt: number, startedAt: number, outcome: CallOutcome, httpStatus?: number): void {
     const durationMs = performance.now() - startedAt;
@@ -173,11 +171,7 @@ export function createCdnClient(options: CdnClientOptions): CdnClient {
       if (invalid) return Promise.reject(invalid);
       const action = ACTIONS[kind].describe;
       const query = { PageNumber: String(page.pageNumber), PageSize: String(page.pageSize) };
-      return pageReads.run(
-        `${kind}:${page.pageNumber}:${page.pageSize}`,
-        (sharedSignal) => call("read", action, query, (body) => parseTaskPage(action, kind, body), sharedSignal),
-        callOptions?.signal,
-      );
+      return call("read", action, query, (body) => parseTaskPage(action, kind, body), callOptions?.signal);
     },
 
     deleteTask(kind: ExportKind, taskId: string, callOptions?: CallOptions): Promise<{ requestId: string }> {

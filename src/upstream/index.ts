@@ -13,7 +13,6 @@ export {
   type UpstreamQuota,
 } from "./quota/index.js";
 export { createRetryPolicy, isRetryable, type CallKind, type RetryPolicyOptions, type UpstreamRetryPolicy } from "./retry-policy.js";
-export { createCoalescer, type Coalescer } from "./coalesce.js";
 export {
   createRequestSigner,
   formatAcsDate,

@@ -1,8 +1,10 @@
 /** Shift-aware cursors: v2 payloads, the order test, and the bounded search over a fake list. */
 import { describe, expect, test } from "vitest";
 import { classifyPage, compareTaskIds, locateAnchor, MAX_SEARCH_PAGES, orderAgainst, realignWindow } from "../../src/reading/cursor-realign.js";
-import { PageLoader, readTaskWindow } from "../../src/reading/page-loader.js";
-import { cursorAnchor, decodeCursor, decodeCursorPosition, encodeCursor, InvalidWindowError, parseWindowArgs, type CursorAnchor } from "../../src/reading/paging.js";
+import { cursorAnchor, encodeCursor, type CursorAnchor } from "../../src/reading/cursors.js";
+import { PageLoader } from "../../src/reading/page-loader.js";
+import { decodeCursor, decodeCursorPosition, InvalidWindowError, parseWindowArgs } from "../../src/reading/relay-window.js";
+import { readTaskWindow } from "../../src/reading/task-window.js";
 import type { UpstreamTask } from "../../src/upstream/types.js";
 import { createFakeApi, fakeTask, type FakeApi } from "../helpers/fake-api.js";
 

@@ -4,7 +4,8 @@
  */
 import { describe, expect, test } from "vitest";
 import { TaskLookup, waveSize } from "../../src/reading/entity-scan.js";
-import { PageLoader, RECENT_TOTAL_MAX_AGE_MS, RecentTotals } from "../../src/reading/page-loader.js";
+import { PageLoader } from "../../src/reading/page-loader.js";
+import { RECENT_TOTAL_MAX_AGE_MS, RecentTotals } from "../../src/reading/recent-totals.js";
 import type { ExportKind } from "../../src/upstream/types.js";
 import { createFakeApi, fakeTask, type FakeApi } from "../helpers/fake-api.js";
 

@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { createRedisClient } from "../../src/state/redis.js";
 import { createLocalInvalidationBus, createRedisInvalidationBus, type RedisInvalidationBus } from "../../src/state/invalidation-bus.js";
-import { createCachedApi } from "../../src/reading/page-cache.js";
+import { createPageCache } from "../../src/reading/page-cache.js";
 import type { CdnExportApi, ExportKind, PageRequest, TaskPage, UpstreamTask } from "../../src/upstream/types.js";
 import { redisReachable, TEST_REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { taskPageOf } from "../helpers/task-page.js";
@@ -85,7 +85,7 @@ describe("page cache", () => {
   it("answers from the freshness window until ttl passes (injected clock)", async () => {
     const upstream = new FakeUpstream();
     let now = 10_000;
-    const api = createCachedApi(upstream, { ttlMs: 1_000, now: () => now });
+    const api = createPageCache(upstream, { ttlMs: 1_000, now: () => now });
     await api.describeTasks("USAGE_DETAIL", PAGE);
     now += 999;
     await api.describeTasks("USAGE_DETAIL", PAGE);
@@ -103,7 +103,7 @@ describe("page cache", () => {
   it("shares one upstream call between concurrent identical reads", async () => {
     const upstream = new FakeUpstream();
     await upstream.createUsageDetailTask();
-    const api = createCachedApi(upstream, { ttlMs: 1_000 });
+    const api = createPageCache(upstream, { ttlMs: 1_000 });
     const release = upstream.hold();
     const reads = Array.from({ length: 500 }, () => api.describeTasks("USAGE_DETAIL", PAGE));
     release();
@@ -118,7 +118,7 @@ describe("page cache", () => {
 
   it("a task created or deleted through the cache is visible on the next read", async () => {
     const upstream = new FakeUpstream();
-    const api = createCachedApi(upstream, { ttlMs: 60_000, bus: createLocalInvalidationBus() });
+    const api = createPageCache(upstream, { ttlMs: 60_000, bus: createLocalInvalidationBus() });
     expect(ids(await api.describeTasks("USAGE_DETAIL", PAGE))).toEqual([]);
     const other = await api.describeTasks("USER_USAGE", PAGE);
     const created = await api.createUsageDetailTask(usage);
@@ -133,9 +133,30 @@ describe("page cache", () => {
     expect(ids(await api.describeTasks("USER_USAGE", PAGE))).toEqual([user.taskId]);
   });
 
+  it("the bus drops the kind it names, every kind after a lost connection, and ignores anything else", async () => {
+    const upstream = new FakeUpstream();
+    const bus = createLocalInvalidationBus();
+    const dropped: string[] = [];
+    const api = createPageCache(upstream, { ttlMs: 60_000, bus, observer: { onInvalidate: ({ kind, source }) => dropped.push(`${kind}/${source}`) } });
+    await api.describeTasks("USAGE_DETAIL", PAGE);
+    await api.describeTasks("USER_USAGE", PAGE);
+    await bus.publish("NOT_A_KIND");
+    await api.describeTasks("USAGE_DETAIL", PAGE);
+    expect(upstream.describeCalls).toBe(2);
+    await bus.publish("USER_USAGE");
+    await api.describeTasks("USAGE_DETAIL", PAGE);
+    await api.describeTasks("USER_USAGE", PAGE);
+    expect(upstream.describeCalls).toBe(3);
+    expect(dropped).toEqual(["USER_USAGE/bus"]);
+    api.close();
+    await bus.publish("USAGE_DETAIL"); // no longer listening
+    await api.describeTasks("USAGE_DETAIL", PAGE);
+    expect(upstream.describeCalls).toBe(3);
+  });
+
   it("a read that started before a create never stores its stale page, and later reads do not join it", async () => {
     const upstream = new FakeUpstream();
-    const api = createCachedApi(upstream, { ttlMs: 60_000 });
+    const api = createPageCache(upstream, { ttlMs: 60_000 });
     const release = upstream.hold();
     const stale = api.describeTasks("USAGE_DETAIL", PAGE); // upstream snapshot: no tasks
     upstream.stopHolding();
@@ -151,7 +172,7 @@ describe("page cache", () => {
 
   it("ttl 0: every sequential read goes upstream, nothing is kept", async () => {
     const upstream = new FakeUpstream();
-    const api = createCachedApi(upstream, { ttlMs: 0 });
+    const api = createPageCache(upstream, { ttlMs: 0 });
     for (let i = 0; i < 3; i += 1) await api.describeTasks("USAGE_DETAIL", PAGE);
     expect(upstream.describeCalls).toBe(3);
     await upstream.createUsageDetailTask(); // changed behind the gateway's back
@@ -160,7 +181,7 @@ describe("page cache", () => {
 
   it("does not keep failures, and one caller aborting does not fail the others", async () => {
     const upstream = new FakeUpstream();
-    const api = createCachedApi(upstream, { ttlMs: 60_000 });
+    const api = createPageCache(upstream, { ttlMs: 60_000 });
     upstream.failNext = true;
     await expect(api.describeTasks("USAGE_DETAIL", PAGE)).rejects.toThrow("upstream unavailable");
     await expect(api.describeTasks("USAGE_DETAIL", PAGE)).resolves.toMatchObject({ totalCount: 0 });
@@ -180,7 +201,7 @@ describe("page cache", () => {
 
   it("holds at most maxEntries pages, least recently used out first", async () => {
     const upstream = new FakeUpstream();
-    const api = createCachedApi(upstream, { ttlMs: 60_000, maxEntries: 2 });
+    const api = createPageCache(upstream, { ttlMs: 60_000, maxEntries: 2 });
     const page = (n: number): PageRequest => ({ pageNumber: n, pageSize: 50 });
     await api.describeTasks("USAGE_DETAIL", page(1));
     await api.describeTasks("USAGE_DETAIL", page(2));
@@ -203,7 +224,7 @@ describe("page cache", () => {
       createUserUsageTask: () => upstream.createUserUsageTask(),
       deleteTask: (kind, taskId) => upstream.deleteTask(kind, taskId),
     };
-    const api = createCachedApi(timingOut, { ttlMs: 60_000, bus: failingBus, onError: (e) => errors.push(e) });
+    const api = createPageCache(timingOut, { ttlMs: 60_000, bus: failingBus, onError: (e) => errors.push(e) });
     await api.describeTasks("USAGE_DETAIL", PAGE);
     await expect(api.createUsageDetailTask(usage)).rejects.toThrow("timeout");
     expect(errors).toHaveLength(1);
@@ -244,8 +265,8 @@ describe.skipIf(!hasRedis)("page cache across replicas (real Redis pub/sub)", ()
         const check = (): void => (droppedOnB.length >= count ? resolve() : void (wake = check));
         check();
       });
-    const replicaA = createCachedApi(upstream, { ttlMs: 60_000, bus: busA });
-    const replicaB = createCachedApi(upstream, {
+    const replicaA = createPageCache(upstream, { ttlMs: 60_000, bus: busA });
+    const replicaB = createPageCache(upstream, {
       ttlMs: 60_000,
       bus: busB,
       observer: {

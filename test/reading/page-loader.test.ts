@@ -1,7 +1,9 @@
 import { describe, expect, test } from "vitest";
-import { PageLoader, readTaskWindow } from "../../src/reading/page-loader.js";
+import { encodeCursor } from "../../src/reading/cursors.js";
 import { TaskLookup } from "../../src/reading/entity-scan.js";
-import { encodeCursor, parseWindowArgs, type ConnectionArgs } from "../../src/reading/paging.js";
+import { PageLoader } from "../../src/reading/page-loader.js";
+import { parseWindowArgs, type ConnectionArgs } from "../../src/reading/relay-window.js";
+import { readTaskWindow } from "../../src/reading/task-window.js";
 import { createFakeApi } from "../helpers/fake-api.js";
 
 function window(loader: PageLoader, args: ConnectionArgs) {

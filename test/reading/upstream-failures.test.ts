@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { upstreamFailureData } from "../../src/reading/upstream-failures.js";
-import { InvalidWindowError } from "../../src/reading/paging.js";
+import { InvalidWindowError } from "../../src/reading/relay-window.js";
 import { UpstreamQuotaExhaustedError, UpstreamRejectedError, UpstreamTimeoutError } from "../../src/upstream/errors.js";
 
 const ACTION = "DescribeUserUsageDetailDataExportTask";

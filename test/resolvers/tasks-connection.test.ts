@@ -1,6 +1,6 @@
 /** `tasks`, `task`, `node` and `_entities` against the real emulator through the real client. */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { encodeCursor } from "../../src/reading/paging.js";
+import { encodeCursor } from "../../src/reading/cursors.js";
 import type { ExportKind } from "../../src/upstream/types.js";
 import { startGatewayHarness, type GatewayHarness } from "../helpers/gateway-harness.js";
 

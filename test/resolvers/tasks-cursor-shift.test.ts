@@ -4,7 +4,7 @@
  * started.
  */
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { encodeCursor } from "../../src/reading/paging.js";
+import { encodeCursor } from "../../src/reading/cursors.js";
 import { startGatewayHarness, type GatewayHarness } from "../helpers/gateway-harness.js";
 
 interface Connection {

@@ -10,7 +10,7 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from "../../src/upstream/errors.js";
-import { InvalidWindowError } from "../../src/reading/paging.js";
+import { InvalidWindowError } from "../../src/reading/relay-window.js";
 import { DEMO_ACCESS_KEY_ID } from "../../src/emulator/index.js";
 import { startGatewayHarness, type GatewayHarness } from "../helpers/gateway-harness.js";
 

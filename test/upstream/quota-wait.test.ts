@@ -4,7 +4,7 @@
  * the default wait the same burst queues and every query is answered.
  */
 import { afterEach, describe, expect, test } from "vitest";
-import { encodeCursor } from "../../src/reading/paging.js";
+import { encodeCursor } from "../../src/reading/cursors.js";
 import { postGraphQL, startServerHarness, type ServerHarness } from "../helpers/server-harness.js";
 
 const PAGE = "query P($after: String) { tasks(first: 1, after: $after) { totalCount } }";

@@ -1,19 +1,15 @@
 import { describe, expect, test } from "vitest";
+import { encodeCursor } from "../../src/reading/cursors.js";
+import { DEFAULT_WINDOW_SIZE, LOADER_PAGE_SIZE, MAX_WINDOW_SIZE, pageCount, pagesForRange } from "../../src/reading/paging.js";
 import {
-  DEFAULT_WINDOW_SIZE,
   InvalidWindowError,
-  LOADER_PAGE_SIZE,
-  MAX_WINDOW_SIZE,
   decodeCursor,
-  encodeCursor,
   needsTotalCount,
-  pageCount,
-  pagesForRange,
   parseWindowArgs,
   windowPageInfo,
   windowRange,
   type ConnectionArgs,
-} from "../../src/reading/paging.js";
+} from "../../src/reading/relay-window.js";
 
 /** Relay's algorithm over a materialised list: the reference the arithmetic must match. */
 function referenceWindow(total: number, args: ConnectionArgs): number[] {
