@@ -14,6 +14,7 @@ import { Credentials } from "./upstream/credentials.js";
 import type { OperationLimits } from "./http/operation-limits.js";
 import { LOG_LEVELS, type LogLevel } from "./observability/logger.js";
 import { ManifestError, readTrustedDocuments, type TrustedDocuments } from "./http/trusted-documents-manifest.js";
+import { isKnownTimeZone } from "./exports/zoned-time.js";
 
 /** The gateway's bad variable (`variable`, and a message that never holds the value). */
 export class ConfigError extends EnvError {
@@ -98,6 +99,17 @@ export interface GatewayConfig {
    * so it is never reachable through the public GraphQL port. `null` = off (METRICS_PORT=0).
    */
   metrics: { host: string; port: number } | null;
+  /** Reading finished exports' files (design.md "Export contents"). */
+  exports: {
+    /** `EXPORT_MAX_FILE_BYTES`: a larger file is EXPORT_TOO_LARGE. */
+    maxFileBytes: number;
+    /** `EXPORT_FETCH_TIMEOUT_MS`: one whole download (and, as long again, one parse). */
+    fetchTimeoutMs: number;
+    /** `EXPORT_FILE_TIME_ZONE`: the wall clock of zone-less times and Excel serials in the files. */
+    fileTimeZone: string;
+    /** `EXPORT_CACHE_BYTES`: parsed exports kept in process, least recently used first; 0 keeps none. */
+    cacheBytes: number;
+  };
   shutdown: {
     /** After SIGTERM, /ready answers 503 this long before the listener closes (load balancers). */
     drainDelayMs: number;
@@ -213,6 +225,10 @@ const gatewayEnv = z.object({
   MAX_BODY_BYTES: integer(1024, 100 * 1_048_576, 1_048_576),
   METRICS_HOST: envDefault(envHost, "127.0.0.1"),
   METRICS_PORT: port(9464),
+  EXPORT_MAX_FILE_BYTES: integer(1024, 8 * 1024 ** 3, 268_435_456),
+  EXPORT_FETCH_TIMEOUT_MS: integer(1000, 3_600_000, 120_000),
+  EXPORT_FILE_TIME_ZONE: envDefault(envText.refine(isKnownTimeZone, "must be an IANA time zone such as Asia/Shanghai"), "Asia/Shanghai"),
+  EXPORT_CACHE_BYTES: integer(0, 64 * 1024 ** 3, 134_217_728),
   SHUTDOWN_DRAIN_DELAY_MS: integer(0, 120_000, 0),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000, 10_000),
 });
@@ -347,6 +363,12 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxBodyBytes: vars.MAX_BODY_BYTES,
     },
     metrics: vars.METRICS_PORT === 0 ? null : { host: vars.METRICS_HOST, port: vars.METRICS_PORT },
+    exports: {
+      maxFileBytes: vars.EXPORT_MAX_FILE_BYTES,
+      fetchTimeoutMs: vars.EXPORT_FETCH_TIMEOUT_MS,
+      fileTimeZone: vars.EXPORT_FILE_TIME_ZONE,
+      cacheBytes: vars.EXPORT_CACHE_BYTES,
+    },
     shutdown: { drainDelayMs: vars.SHUTDOWN_DRAIN_DELAY_MS, timeoutMs: vars.SHUTDOWN_TIMEOUT_MS },
   };
 }

@@ -4,7 +4,7 @@
  * page read was the emulator's hottest path under benchmark load.
  */
 import type { EmulatedTask, TaskStatus } from "./task.js";
-import { taskStatus } from "./task.js";
+import { exportFileType, taskStatus } from "./task.js";
 import { formatIsoSeconds } from "./time.js";
 
 export type DataItem = Readonly<Record<string, unknown>>;
@@ -32,7 +32,7 @@ export class DataItems {
       Status: status,
       CreateTime: formatIsoSeconds(task.createdAt),
       UpdateTime: formatIsoSeconds(status === "created" ? task.createdAt : task.readyAt),
-      ...(status === "success" ? { DownloadUrl: `${this.baseUrl()}/downloads/${task.downloadToken}.xlsx` } : {}),
+      ...(status === "success" ? { DownloadUrl: `${this.baseUrl()}/downloads/${task.downloadToken}.${exportFileType(task.kind)}` } : {}),
       TaskConfig: { StartTime: task.startTime, EndTime: task.endTime },
     };
   }

@@ -1,7 +1,8 @@
 /**
  * The embedded CDN export API emulator (think LocalStack): `startEmulator(options)` serves the
  * six operations on a loopback port, signed with V3 or V1, with the documented rules, quota,
- * task lifecycle, .xlsx downloads, synthetic history and programmable faults.
+ * task lifecycle, export files (.xlsx usage details, .pdf user-usage reports), synthetic history
+ * and programmable faults.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -18,8 +19,10 @@ import { CallStats } from "./stats.js";
 import { TaskRegistry } from "./task-registry.js";
 import type { EmulatorOptions, RunningEmulator } from "./types.js";
 import { TIMESTAMP_WINDOW_MS } from "./verify-signature.js";
+import { DEFAULT_WORKBOOK_SHAPE } from "./workbook-shape.js";
 
 export type { EmulatorFaults, EmulatorOptions, EmulatorStats, RunningEmulator } from "./types.js";
+export type { WorkbookShape } from "./workbook-shape.js";
 
 /** A demo credential, printed by `npm run emulator`; it opens nothing but a local emulator. */
 export const DEMO_ACCESS_KEY_ID = "LTAIemulatorDemoKey";
@@ -57,6 +60,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     now,
     taskSeconds,
     items: new DataItems(() => baseUrl),
+    workbookShape: { ...DEFAULT_WORKBOOK_SHAPE, ...options.workbookShape },
     onInternalError: options.onInternalError ?? (() => undefined),
   };
   const server = createServer(createRequestHandler(core));

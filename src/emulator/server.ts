@@ -1,6 +1,6 @@
 /**
  * The HTTP face of the emulator: `GET|POST /` for the API (parameters in the query string, or
- * a form-urlencoded body) and `GET /downloads/<token>.xlsx` for export files. One call goes:
+ * a form-urlencoded body) and `GET /downloads/<token>.xlsx|.pdf` for export files. One call goes:
  * count → injected faults → route → signature → quota → nonce → rules and operation → answer.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
@@ -15,15 +15,20 @@ import { OPERATIONS } from "./operations.js";
 import type { CallQuota } from "./quota.js";
 import { newRequestId, sendError, sendJson, sendMalformed } from "./responses.js";
 import type { CallStats } from "./stats.js";
-import { taskStatus } from "./task.js";
+import { writeUsageReportPdf } from "./pdf.js";
+import { exportFileType, taskStatus, type ExportFileType } from "./task.js";
 import type { TaskRegistry } from "./task-registry.js";
 import { verifySignature, type IncomingCall } from "./verify-signature.js";
+import type { WorkbookShape } from "./workbook-shape.js";
 import { writeExportWorkbook } from "./xlsx.js";
 
 /** RPC calls are a few hundred bytes; anything this large is not a call. */
 const MAX_BODY_BYTES = 64 * 1024;
-const DOWNLOAD_PATH = /^\/downloads\/([0-9a-f]{32})\.xlsx$/;
-const XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const DOWNLOAD_PATH = /^\/downloads\/([0-9a-f]{32})\.(xlsx|pdf)$/;
+const CONTENT_TYPES: Readonly<Record<ExportFileType, string>> = {
+  xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+  pdf: "application/pdf",
+};
 /** Stats key for calls naming no action the emulator knows (keeps the stats map bounded). */
 export const UNKNOWN_ACTION = "(unknown)";
 
@@ -38,6 +43,8 @@ export interface EmulatorCore {
   taskSeconds: number;
   /** Rendered Describe* items (their DownloadUrls start with the emulator's URL). */
   items: DataItems;
+  /** Layout of the usage-detail workbooks served. */
+  workbookShape: WorkbookShape;
   onInternalError: (error: unknown) => void;
 }
 
@@ -120,14 +127,17 @@ async function answerCall(core: EmulatorCore, call: IncomingCall, req: IncomingM
 async function serveDownload(core: EmulatorCore, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
   req.resume();
   if (req.method !== "GET") return sendError(res, new ApiError("UnsupportedHTTPMethod"), newRequestId());
-  const token = DOWNLOAD_PATH.exec(path)?.[1];
+  const [, token, extension] = DOWNLOAD_PATH.exec(path) ?? [];
   const task = token === undefined ? undefined : core.registry.byToken(token);
   if (!task || taskStatus(task, core.now()) !== "success") return sendError(res, new ApiError("NoSuchKey"), newRequestId());
+  const type = exportFileType(task.kind);
+  if (extension !== type) return sendError(res, new ApiError("NoSuchKey"), newRequestId());
   res.writeHead(200, {
-    "content-type": XLSX_TYPE,
-    "content-disposition": `attachment; filename="${task.kind.toLowerCase()}-${task.taskId}.xlsx"`,
+    "content-type": CONTENT_TYPES[type],
+    "content-disposition": `attachment; filename="${task.kind.toLowerCase()}-${task.taskId}.${type}"`,
   });
-  await writeExportWorkbook(task, res);
+  if (type === "pdf") await writeUsageReportPdf(task, res);
+  else await writeExportWorkbook(task, res, core.workbookShape);
 }
 
 /** V3 calls name action and version in signed headers, V1 calls in signed parameters. */

@@ -22,8 +22,18 @@ export interface EmulatedTask {
   /** Domains the export covers (resolved from DomainNames, Group or the account's domains). */
   domains: readonly string[];
   language: ExportLanguage;
-  /** Secret part of the download path, `/downloads/<token>.xlsx`. */
+  /** Secret part of the download path, `/downloads/<token>.<xlsx|pdf>`. */
   downloadToken: string;
+}
+
+export type ExportFileType = "xlsx" | "pdf";
+
+/**
+ * Usage details are Excel workbooks; user usage is a PDF report (the upstream's reference:
+ * "export your resource usage history to a PDF file").
+ */
+export function exportFileType(kind: ExportKind): ExportFileType {
+  return kind === "USER_USAGE" ? "pdf" : "xlsx";
 }
 
 export function taskStatus(task: EmulatedTask, now: number): TaskStatus {

@@ -1,5 +1,6 @@
 /** The emulator's public face: what `npm start`, `npm run emulator` and tests hold. */
 import type { ExportKind } from "../upstream/types.js";
+import type { WorkbookShape } from "./workbook-shape.js";
 
 export interface EmulatorFaults {
   /** Added latency per call, in ms. */
@@ -37,6 +38,8 @@ export interface EmulatorOptions {
    */
   securityToken?: string;
   faults?: Partial<EmulatorFaults>;
+  /** Layout of the usage-detail workbooks (workbook-shape.ts); default: header in row 1, UTC times, bytes, bps. */
+  workbookShape?: Partial<WorkbookShape>;
   /** Injected clock (ms since epoch); defaults to Date.now. */
   now?: () => number;
   /** Told about a bug inside the emulator (the caller got `InternalError` 500); default: ignored. */

@@ -1,95 +1,143 @@
 /**
- * The export file a successful task's DownloadUrl serves: a real .xlsx (exceljs) with 5-minute
- * rows over the task's range — per domain for usage details (`flow`: traffic bytes and
- * bandwidth bps; `vas`: request counts), per account for user usage — plus an "About" sheet.
- * Long ranges over many domains are capped at MAX_ROWS rows; the About sheet says so.
- * Written with exceljs's streaming writer (rows go out as they are made; several times faster
- * than building the workbook in memory).
+ * The workbook a successful usage-detail task's DownloadUrl serves: a real .xlsx (exceljs) with
+ * 5-minute rows over the task's range, one per domain (`flow`: traffic and bandwidth; `vas`:
+ * request counts), plus an About sheet. Its layout follows a WorkbookShape (workbook-shape.ts);
+ * the default is the plain one (header in row 1, UTC times, bytes and bps). Ranges past
+ * `shape.maxRows` rows are cut, and the About sheet says so. User-usage tasks are PDF reports
+ * (pdf.ts), not workbooks.
  */
+import { once } from "node:events";
 import type { Writable } from "node:stream";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { EmulatedTask } from "./task.js";
-import { formatIsoSeconds, parseIsoSeconds } from "./time.js";
+import { parseIsoSeconds } from "./time.js";
 import { STEP_MS, hashName, usageAt } from "./usage-series.js";
+import {
+  BANDWIDTH_UNIT_BPS,
+  DEFAULT_WORKBOOK_SHAPE,
+  TRAFFIC_UNIT_BYTES,
+  headerText,
+  reportTitle,
+  sheetNames,
+  timeCell,
+  type Column,
+  type WorkbookShape,
+} from "./workbook-shape.js";
 
-export const MAX_ROWS = 10_000;
+export { MAX_ROWS } from "./workbook-shape.js";
 
-type Column = "time" | "domain" | "traffic" | "bandwidth" | "requests";
+type Cell = string | number;
 
-const TITLES: Record<"zh-cn" | "en-us", Record<Column | "sheet" | "about", string>> = {
-  "zh-cn": {
-    sheet: "用量明细",
-    about: "说明",
-    time: "时间",
-    domain: "域名",
-    traffic: "流量(Byte)",
-    bandwidth: "带宽(bps)",
-    requests: "请求数",
-  },
-  "en-us": {
-    sheet: "Usage details",
-    about: "About",
-    time: "Time",
-    domain: "Domain",
-    traffic: "Traffic (Byte)",
-    bandwidth: "Bandwidth (bps)",
-    requests: "Requests",
-  },
-};
+/**
+ * exceljs's writers never push back: rows pile up in memory unless the zip gets turns to
+ * compress them and the client reads them. Every this many rows the writer lets it catch up.
+ */
+const ROWS_PER_TURN = 2000;
+
+/** What a sheet needs from either exceljs writer. */
+interface SheetSink {
+  addRow(cells: Cell[]): void;
+  close(): void;
+}
 
 function columnsOf(task: EmulatedTask): Column[] {
-  if (task.kind === "USER_USAGE") return ["time", "traffic", "bandwidth", "requests"];
   return task.usageType === "vas" ? ["time", "domain", "requests"] : ["time", "domain", "traffic", "bandwidth"];
 }
 
-/** Writes the task's export file to `stream` (and ends it). */
-export async function writeExportWorkbook(task: EmulatedTask, stream: Writable): Promise<void> {
-  const titles = TITLES[task.language];
-  const columns = columnsOf(task);
+/** The 5-minute slots of the task's range: from the first slot boundary at or after StartTime. */
+export function slotsOf(task: Pick<EmulatedTask, "startTime" | "endTime">): { start: number; end: number } {
+  const start = Math.ceil((parseIsoSeconds(task.startTime) ?? 0) / STEP_MS) * STEP_MS;
+  return { start, end: parseIsoSeconds(task.endTime) ?? start };
+}
+
+/** Writes a usage-detail task's workbook to `stream` (and ends it). */
+export async function writeExportWorkbook(task: EmulatedTask, stream: Writable, shape: WorkbookShape = DEFAULT_WORKBOOK_SHAPE): Promise<void> {
+  if (task.kind !== "USAGE_DETAIL") throw new Error(`writeExportWorkbook: ${task.kind} exports are PDF reports`);
   // Loaded on the first download, not at start-up: exceljs is the heaviest module the process
   // would load (bench case 7, start-up), and most runs never serve a file.
   const { default: ExcelJS } = await import("exceljs");
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: false, useSharedStrings: false });
-  workbook.creator = "cdn-export-gateway emulator";
-  const sheet = workbook.addWorksheet(titles.sheet);
-  sheet.columns = columns.map((column) => ({ header: titles[column], key: column, width: column === "time" ? 22 : 18 }));
+  const names = sheetNames(task.language);
+  let data: SheetSink;
+  let about: () => SheetSink;
+  let finish: () => Promise<void>;
+  if (shape.writer === "streaming") {
+    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: false, useSharedStrings: shape.sharedStrings });
+    workbook.creator = "cdn-export-gateway emulator";
+    const streamed = (name: string): SheetSink => {
+      const sheet = workbook.addWorksheet(name);
+      // The streaming sheet has no addRows: one committed row at a time.
+      return { addRow: (cells) => sheet.addRow(cells).commit(), close: () => sheet.commit() };
+    };
+    data = streamed(names.data);
+    about = () => streamed(names.about);
+    finish = () => workbook.commit();
+  } else {
+    const workbook = new ExcelJS.Workbook();
+    workbook.creator = "cdn-export-gateway emulator";
+    const held = (name: string): SheetSink => {
+      const sheet = workbook.addWorksheet(name);
+      return { addRow: (cells) => void sheet.addRow(cells), close: () => undefined };
+    };
+    data = held(names.data);
+    about = () => held(names.about);
+    finish = async () => {
+      await workbook.xlsx.write(stream, { useStyles: false, useSharedStrings: shape.sharedStrings });
+      stream.end();
+    };
+  }
 
-  const start = Math.ceil((parseIsoSeconds(task.startTime) ?? 0) / STEP_MS) * STEP_MS;
-  const end = parseIsoSeconds(task.endTime) ?? start;
-  const scopes = task.kind === "USER_USAGE" ? ["(account)"] : task.domains;
+  const columns = columnsOf(task);
+  const { start, end } = slotsOf(task);
+  if (shape.titleRows) {
+    data.addRow([`${reportTitle(task.language)} (${task.usageType ?? "flow"}) ${task.startTime} – ${task.endTime}`]);
+    data.addRow([]);
+  }
+  data.addRow(columns.map((column) => headerText(column, task.language, shape)));
+  const bytesPerUnit = TRAFFIC_UNIT_BYTES[shape.trafficUnit];
+  const bpsPerUnit = BANDWIDTH_UNIT_BPS[shape.bandwidthUnit];
+  const seeds = task.domains.map((domain) => hashName(`${task.taskId}/${domain}`));
   let rows = 0;
   let truncated = false;
   outer: for (let time = start; time < end; time += STEP_MS) {
-    for (const scope of scopes) {
-      if (rows === MAX_ROWS) {
+    const when = timeCell(time, shape);
+    for (let i = 0; i < task.domains.length; i++) {
+      if (rows === shape.maxRows) {
         truncated = true;
         break outer;
       }
-      const usage = usageAt(hashName(`${task.taskId}/${scope}`), time);
-      sheet.addRow({
-        time: formatIsoSeconds(time),
-        domain: scope,
-        traffic: usage.trafficBytes,
-        bandwidth: usage.bandwidthBps,
+      const usage = usageAt(seeds[i] ?? 0, time);
+      const values: Record<Column, Cell> = {
+        time: when,
+        domain: task.domains[i] ?? "",
+        traffic: usage.trafficBytes / bytesPerUnit,
+        bandwidth: usage.bandwidthBps / bpsPerUnit,
         requests: usage.requests,
-      }).commit();
+      };
+      data.addRow(columns.map((column) => values[column]));
       rows += 1;
+      if (rows % ROWS_PER_TURN === 0) await catchUp(stream);
     }
   }
+  data.close();
 
-  sheet.commit();
-  const about = workbook.addWorksheet(titles.about);
-  const notes = [
+  const notes = about();
+  for (const note of [
     ["TaskId", task.taskId],
     ["StartTime", task.startTime],
     ["EndTime", task.endTime],
-    ["Type", task.usageType ?? "user usage"],
-    ["Domains", task.kind === "USER_USAGE" ? "(account)" : task.domains.join(",")],
+    ["Type", task.usageType ?? "flow"],
+    ["Domains", task.domains.join(",")],
     ["Rows", rows],
-    ["Truncated", truncated ? `yes: the first ${MAX_ROWS} rows` : "no"],
+    ["Truncated", truncated ? `yes: the first ${shape.maxRows} rows` : "no"],
     ["Source", "Synthetic data from the local CDN export API emulator"],
-  ];
-  // The streaming sheet has no addRows: one committed row at a time.
-  for (const note of notes) about.addRow(note).commit();
-  about.commit();
-  await workbook.commit();
+  ]) {
+    notes.addRow(note);
+  }
+  notes.close();
+  await finish();
+}
+
+async function catchUp(stream: Writable): Promise<void> {
+  if (stream.writableNeedDrain) await once(stream, "drain");
+  else await nextTurn();
 }

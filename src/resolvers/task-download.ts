@@ -1,5 +1,5 @@
 /**
- * `ExportTask.download`: what a frontend needs to fetch a task's Excel file. The URL passes the
+ * `ExportTask.download`: what a frontend needs to fetch a task's file (Excel or PDF). The URL passes the
  * request's download policy (exports/download-policy.ts) or is null; the file name is built
  * from the task alone, in characters that are safe in any file system and in a
  * Content-Disposition header, so a frontend can use it as-is (`<a download=…>`).
@@ -38,8 +38,11 @@ function compactTime(value: string | null): string | null {
   return utc === null ? null : utc.replace(/[-:]/g, "");
 }
 
+/** Usage details are Excel workbooks; user usage is a PDF report (design.md, "Export contents"). */
+const KIND_EXTENSION: Readonly<Record<ExportKind, string>> = { USAGE_DETAIL: "xlsx", USER_USAGE: "pdf" };
+
 /**
- * `<kind>_<taskId>[_<name>][_<start>-<end>].xlsx`, e.g.
+ * `<kind>_<taskId>[_<name>][_<start>-<end>].<xlsx|pdf>`, e.g.
  * `usage-detail_10000123_monthly-bill-check_20240101T000000Z-20240201T000000Z.xlsx`.
  * Only `[A-Za-z0-9._-]`; a name with no Latin letters or digits (月度用量导出) is left out.
  */
@@ -50,7 +53,7 @@ export function downloadFileName(task: Pick<UpstreamTask, "kind" | "taskId" | "n
   const start = compactTime(task.startTime);
   const end = compactTime(task.endTime);
   if (start !== null && end !== null) parts.push(`${start}-${end}`);
-  return `${parts.join("_")}.xlsx`;
+  return `${parts.join("_")}.${KIND_EXTENSION[task.kind]}`;
 }
 
 export function taskDownload(ctx: RequestContext, task: UpstreamTask): TaskDownload {

@@ -81,7 +81,7 @@ describe("downloadFileName", () => {
     expect(
       downloadFileName({ ...base, name: "Monthly bill check", startTime: "2024-01-01T00:00:00Z", endTime: "2024-02-01T00:00:00Z" }),
     ).toBe("usage-detail_10000123_monthly-bill-check_20240101T000000Z-20240201T000000Z.xlsx");
-    expect(downloadFileName({ ...base, kind: "USER_USAGE" })).toBe("user-usage_10000123.xlsx");
+    expect(downloadFileName({ ...base, kind: "USER_USAGE" })).toBe("user-usage_10000123.pdf");
   });
 
   test.each([

@@ -1,0 +1,24 @@
+/**
+ * Export files: which download URLs may be shown (download-policy), and reading a finished
+ * usage-detail export into usage data (design.md "Export contents"): download under the safety
+ * rules, streaming parse into a columnar form, kept per export, aggregated into series and CSV.
+ */
+export { ALIBABA_DOWNLOAD_HOST_SUFFIXES, checkDownloadUrl, DownloadUrlGuard, downloadUrlPolicy, reportOncePerHost } from "./download-policy.js";
+export type { DownloadUrlPolicy, DownloadUrlPolicyOptions, DownloadUrlRefusal, DownloadUrlRefusedEvent, DownloadUrlVerdict } from "./download-policy.js";
+export { ExportError, ExportFormatUnrecognizedError, ExportNotReadyError, ExportTooLargeError, ExportUnavailableError } from "./errors.js";
+export type { ExportErrorCode, ExportUnavailableReason } from "./errors.js";
+export { DEFAULT_EXPORT_FETCH_TIMEOUT_MS, DEFAULT_EXPORT_MAX_FILE_BYTES, downloadWithRefresh, ExportDownloader } from "./download.js";
+export type { DownloadedFile, ExportDownloaderOptions, ExportSource } from "./download.js";
+export { isPublicAddress } from "./address-guard.js";
+export { DEFAULT_EXPORT_CACHE_BYTES, DEFAULT_EXPORT_FILE_TIME_ZONE, ExportContents } from "./export-contents.js";
+export type { ExportContentsOptions, ExportContentsStats } from "./export-contents.js";
+export { MAX_SHEETS, readUsageWorkbook } from "./workbook-reader.js";
+export type { ReadWorkbookOptions } from "./workbook-reader.js";
+export { HEADER_NAMES, SUMMARY_ROW_LABELS, UNIT_FACTORS } from "./header-table.js";
+export type { Measure } from "./header-table.js";
+export type { UsageKind, UsageTable } from "./usage-table.js";
+export { usageSeries } from "./usage-series.js";
+export type { UsagePoints, UsageQuery, UsageSeries, UsageSummary } from "./usage-series.js";
+export { CSV_HEADER, writeUsageCsv } from "./usage-csv.js";
+export type { UsageCsvQuery } from "./usage-csv.js";
+export { isKnownTimeZone, type UsageInterval } from "./zoned-time.js";

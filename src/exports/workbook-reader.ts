@@ -1,0 +1,251 @@
+/**
+ * Reads a usage-detail workbook from a file on disk into its columnar form (usage-table.ts),
+ * row by row with exceljs's streaming WorkbookReader (shared strings cached, styles ignored):
+ * the workbook is never held whole in memory. Header rows are found by their text in every
+ * sheet (header-table.ts), whatever sits above them; sheets without one (the About sheet) are
+ * passed over.
+ *
+ * Two known faults of exceljs 4.4's streaming reader are guarded, using the zip's central
+ * directory (read first, cheaply, from the file):
+ * - exceljs#3064: the single streaming pass sometimes loses the last zip entries, and
+ *   `this.model.sheets` throws "Cannot read properties of undefined (reading 'sheets')" when
+ *   workbook.xml (written last by exceljs itself) was not seen. The workbook model, its
+ *   relations and the shared strings are read from the directory and given to the reader up
+ *   front, and as many sheets as the directory holds must have been read, else the pass is
+ *   tried once more, then refused: a lost sheet is never silently missing data.
+ * - exceljs#2790: past 100 sheets the pass stalls. No usage export has that many: refused
+ *   before reading. A deadline covers any other stall.
+ */
+import { createReadStream } from "node:fs";
+import type { Readable } from "node:stream";
+import unzipper from "unzipper";
+import { cellNumber, cellText, TimeCellReader } from "./cell-values.js";
+import { ExportError, ExportFormatUnrecognizedError, ExportTooLargeError } from "./errors.js";
+import { HEADER_SCAN_ROWS, isSummaryLabel, matchHeaderRow, type HeaderLayout, type Measure } from "./header-table.js";
+import { UsageTableBuilder, type UsageTable } from "./usage-table.js";
+
+/** exceljs#2790: the streaming pass stalls past 100 sheets. */
+export const MAX_SHEETS = 100;
+const WORKSHEET_PATH = /^xl\/worksheets\/sheet\d+\.xml$/;
+const PARSE_ATTEMPTS = 2;
+
+export interface ReadWorkbookOptions {
+  /** The wall clock of zone-less times and Excel serials (EXPORT_FILE_TIME_ZONE). */
+  fileTimeZone: string;
+  /** Longest one read may take; past it the read is abandoned (default 120 s). */
+  timeoutMs?: number;
+  /** Largest total of the sheets' uncompressed XML (zip bombs); default 4 GiB. */
+  maxUncompressedBytes?: number;
+  signal?: AbortSignal;
+}
+
+/** What exceljs 4.4's streaming reader has, beyond its published types. */
+interface StreamingWorkbook extends AsyncIterable<StreamingSheet> {
+  model?: { sheets?: { name?: string; rId?: string }[] };
+  workbookRels?: { Id?: string; Target?: string; Type?: string }[];
+  properties?: { date1904?: boolean };
+  sharedStrings?: unknown[];
+  _parseRels(entry: Readable): Promise<void>;
+  _parseWorkbook(entry: Readable): Promise<void>;
+  _parseSharedStrings(entry: Readable): AsyncIterable<unknown>;
+}
+interface StreamingSheet {
+  name: string;
+  parse(): AsyncIterable<{ eventType: string; value: unknown }[]>;
+}
+interface StreamingRow {
+  number: number;
+  values: unknown;
+  getCell(column: number): { value: unknown };
+}
+
+/** Reads `path`; throws ExportFormatUnrecognizedError for anything it cannot read as usage details. */
+export async function readUsageWorkbook(path: string, options: ReadWorkbookOptions): Promise<UsageTable> {
+  const directory = await openDirectory(path);
+  const sheetEntries = directory.files.filter((file) => WORKSHEET_PATH.test(file.path));
+  if (sheetEntries.length > MAX_SHEETS) throw new ExportFormatUnrecognizedError([], `${sheetEntries.length} sheets (at most ${MAX_SHEETS} are read)`);
+  const uncompressed = sheetEntries.reduce((sum, file) => sum + file.uncompressedSize, 0);
+  const maxUncompressed = options.maxUncompressedBytes ?? 4 * 1024 ** 3;
+  if (uncompressed > maxUncompressed) throw new ExportTooLargeError(maxUncompressed);
+  for (let attempt = 1; ; attempt++) {
+    const result = await withDeadline(path, options, (stream, signal) => readOnce(stream, signal, directory, sheetEntries.length, options));
+    if (result.ok) return result.table;
+    // exceljs#3064: a sheet the directory holds was not delivered; the next pass may see it.
+    if (attempt >= PARSE_ATTEMPTS) throw new ExportFormatUnrecognizedError(result.headers, `${result.read} of ${sheetEntries.length} sheets read`);
+  }
+}
+
+type ReadResult = { ok: true; table: UsageTable } | { ok: false; read: number; headers: string[] };
+
+async function openDirectory(path: string): Promise<unzipper.CentralDirectory> {
+  try {
+    return await unzipper.Open.file(path);
+  } catch (error) {
+    throw new ExportFormatUnrecognizedError([], "not an xlsx workbook (no zip directory)", { cause: error });
+  }
+}
+
+async function readOnce(input: Readable, signal: AbortSignal, directory: unzipper.CentralDirectory, sheetCount: number, options: ReadWorkbookOptions): Promise<ReadResult> {
+  const { default: ExcelJS } = await import("exceljs");
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
+    sharedStrings: "cache",
+    styles: "ignore",
+    hyperlinks: "ignore",
+    worksheets: "emit",
+    entries: "ignore",
+  }) as unknown as StreamingWorkbook;
+  await primeModel(reader, directory);
+  const times = new TimeCellReader(options.fileTimeZone, reader.properties?.date1904 === true);
+  const builder = new UsageTableBuilder({ traffic: false, bandwidth: false, requests: false });
+  let read = 0;
+  let candidate: string[] = [];
+  let dataSheets = 0;
+
+  try {
+    for await (const sheet of reader) {
+      read += 1;
+      const state = new SheetState(sheet.name, times, builder);
+      for await (const events of sheet.parse()) {
+        for (const event of events) if (event.eventType === "row") state.row(event.value as StreamingRow);
+      }
+      if (state.layout !== null) dataSheets += 1;
+      else if (candidate.length === 0 || state.candidate.length > candidate.length) candidate = state.candidate;
+    }
+  } catch (error) {
+    // Past the deadline or abandoned by the caller, the race below has answered already.
+    if (error instanceof ExportError || signal.aborted) throw error;
+    // Broken XML, a zip entry that does not inflate: the file, not the gateway, is at fault.
+    throw new ExportFormatUnrecognizedError(candidate, `the workbook could not be read (${error instanceof Error ? error.message.slice(0, 120) : "unknown error"})`, { cause: error });
+  }
+  if (read < sheetCount) return { ok: false, read, headers: candidate };
+  if (dataSheets === 0) throw new ExportFormatUnrecognizedError(candidate, "no sheet has a header row with a time, a domain and a traffic, bandwidth or requests column");
+  return { ok: true, table: builder.finish() };
+}
+
+/** Reads workbook.xml, its relations and the shared strings from the directory into the reader (exceljs#3064). */
+async function primeModel(reader: StreamingWorkbook, directory: unzipper.CentralDirectory): Promise<void> {
+  const entry = (name: string) => directory.files.find((file) => file.path === name);
+  const workbook = entry("xl/workbook.xml");
+  const rels = entry("xl/_rels/workbook.xml.rels");
+  if (workbook === undefined || rels === undefined) throw new ExportFormatUnrecognizedError([], "not an xlsx workbook (no xl/workbook.xml)");
+  try {
+    await reader._parseRels(rels.stream());
+    await reader._parseWorkbook(workbook.stream());
+  } catch (error) {
+    throw new ExportFormatUnrecognizedError([], "xl/workbook.xml could not be read", { cause: error });
+  }
+  // exceljs parks every sheet that comes before the shared strings in a temp file until it has
+  // them (exceljs's own writer puts them last): read them first, and the sheets stream straight.
+  const strings = entry("xl/sharedStrings.xml");
+  if (strings === undefined) reader.sharedStrings = [];
+  else {
+    try {
+      // 'cache' mode fills reader.sharedStrings and yields nothing.
+      for await (const _ of reader._parseSharedStrings(strings.stream())) continue;
+    } catch (error) {
+      throw new ExportFormatUnrecognizedError([], "xl/sharedStrings.xml could not be read", { cause: error });
+    }
+  }
+  // A worksheet the workbook names must be in the file: else its rows are missing, not zero.
+  for (const sheet of reader.model?.sheets ?? []) {
+    const rel = reader.workbookRels?.find((candidate) => candidate.Id === sheet.rId);
+    if (rel?.Type?.endsWith("/worksheet") !== true || rel.Target === undefined) continue;
+    const target = rel.Target.startsWith("/") ? rel.Target.slice(1) : `xl/${rel.Target}`;
+    if (entry(target) === undefined) throw new ExportFormatUnrecognizedError([], `sheet "${sheet.name ?? ""}" is listed but not in the file`);
+  }
+}
+
+/** One sheet's rows: looking for the header row, then reading data rows into the builder. */
+class SheetState {
+  layout: HeaderLayout | null = null;
+  /** The most text-filled row seen while looking for a header row: what an error reports. */
+  candidate: string[] = [];
+  #lastDomainText = "";
+  #lastDomain = "";
+
+  constructor(
+    private readonly sheet: string,
+    private readonly times: TimeCellReader,
+    private readonly builder: UsageTableBuilder,
+  ) {}
+
+  row(row: StreamingRow): void {
+    if (this.layout === null) {
+      if (row.number <= HEADER_SCAN_ROWS) this.#lookForHeader(row);
+      return;
+    }
+    const layout = this.layout;
+    const timeValue = row.getCell(layout.time + 1).value;
+    const domainText = cellText(row.getCell(layout.domain + 1).value);
+    const time = this.times.read(timeValue);
+    if (time === undefined) {
+      const text = cellText(timeValue).trim();
+      if (text === "" && domainText.trim() === "") return; // a blank row
+      if (isSummaryLabel(text) || isSummaryLabel(domainText)) return; // a totals row
+      throw this.#rowError(row, `time "${text.slice(0, 40)}" is not a time`);
+    }
+    if (domainText !== this.#lastDomainText) {
+      this.#lastDomainText = domainText;
+      this.#lastDomain = domainText.trim().toLowerCase();
+    }
+    if (this.#lastDomain === "") {
+      if (isSummaryLabel(cellText(timeValue))) return;
+      throw this.#rowError(row, "no domain");
+    }
+    this.builder.add(this.#lastDomain, time, this.#measure(row, "traffic"), this.#measure(row, "bandwidth"), this.#measure(row, "requests"));
+  }
+
+  #measure(row: StreamingRow, measure: Measure): number {
+    const column = this.layout?.[measure];
+    if (column === null || column === undefined) return Number.NaN;
+    const value = cellNumber(row.getCell(column.index + 1).value);
+    if (value === undefined) throw this.#rowError(row, `${measure} is not a number`);
+    return value * column.factor;
+  }
+
+  #lookForHeader(row: StreamingRow): void {
+    const values = Array.isArray(row.values) ? (row.values as unknown[]).slice(1) : [];
+    const cells = Array.from(values, (value) => cellText(value).trim());
+    const match = matchHeaderRow(cells);
+    if (match === null) {
+      if (cells.filter((cell) => cell !== "").length > this.candidate.filter((cell) => cell !== "").length) this.candidate = cells;
+      return;
+    }
+    if (!match.ok) throw new ExportFormatUnrecognizedError(cells, `sheet "${this.sheet}": ${match.problem}`);
+    this.layout = match.layout;
+    this.builder.addMeasures({ traffic: match.layout.traffic !== null, bandwidth: match.layout.bandwidth !== null, requests: match.layout.requests !== null });
+  }
+
+  #rowError(row: StreamingRow, problem: string): ExportFormatUnrecognizedError {
+    return new ExportFormatUnrecognizedError([], `sheet "${this.sheet}" row ${row.number}: ${problem}`);
+  }
+}
+
+/**
+ * Runs one read over a fresh file stream, bounded by the deadline and the caller's signal: on
+ * either the stream is destroyed, so a stalled pass cannot hold a request.
+ */
+async function withDeadline<T>(path: string, options: ReadWorkbookOptions, read: (stream: Readable, signal: AbortSignal) => Promise<T>): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])];
+  const signal = AbortSignal.any(signals);
+  signal.throwIfAborted();
+  const stream = createReadStream(path);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      stream.destroy();
+      const reason: unknown = signal.reason;
+      if (options.signal?.aborted) reject(reason instanceof Error ? reason : new Error("aborted"));
+      else reject(new ExportFormatUnrecognizedError([], `reading took longer than ${timeoutMs} ms`));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    return await Promise.race([read(stream, signal), aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+    stream.destroy();
+  }
+}
