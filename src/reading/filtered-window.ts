@@ -123,8 +123,9 @@ async function walkForward(
   let more = false;
   const finite = Number.isFinite(want);
   // If every task matched, these pages would do: what the plain window reads (and the cursor
-  // check has read already). Asking for fewer matches than pages hold is the common case.
-  const firstWave = finite ? pageOfOffset(start + want, pages.pageSize) - pageOfOffset(start, pages.pageSize) + 1 : 1;
+  // check has read already). With createdAfter the walk may stop on any page: one at a time.
+  const firstWave =
+    finite && filter.createdAfterMs === null ? pageOfOffset(Math.max(start + want - 1, start), pages.pageSize) - pageOfOffset(start, pages.pageSize) + 1 : 1;
   const plan: WalkPlan = { from: pageOfOffset(start, pages.pageSize), step: 1, firstWave, greedy: !finite && filter.createdAfterMs === null, maxPages };
   await walkPages(pages, kind, plan, (pageNumber, page) => {
     const base = pageStartOffset(pageNumber, pages.pageSize);
@@ -157,7 +158,7 @@ async function walkBackward(
   let more = false;
   if (end <= start) return { items, more };
   const from = pageOfOffset(end - 1, pages.pageSize);
-  const firstWave = from - pageOfOffset(Math.max(end - 1 - want, 0), pages.pageSize) + 1;
+  const firstWave = from - pageOfOffset(Math.max(end - want, 0), pages.pageSize) + 1;
   await walkPages(pages, kind, { from, step: -1, firstWave, greedy: false, maxPages }, (pageNumber, page) => {
     const base = pageStartOffset(pageNumber, pages.pageSize);
     for (let index = page.tasks.length - 1; index >= 0; index -= 1) {
