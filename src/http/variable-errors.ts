@@ -18,10 +18,14 @@ import { badVariable, withFallbackCode } from "../errors.js";
 const COERCION = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" (got invalid value|of required type|of non-null type|expected value of type)/;
 const AT_PATH = /^Variable "\$[_0-9A-Za-z]+" got invalid value .*? at "([^"]+)";/s;
 
-function ruleOf(error: GraphQLError, how: string): string {
+/** An input object's field that is missing or unknown: `; Field "type" of required type …` / `… is not defined by type …`. */
+const FIELD = /; Field "([_0-9A-Za-z]+)" (of required type|is not defined by type)/;
+
+function ruleOf(error: GraphQLError, how: string, missingField: boolean): string {
   const rule = error.extensions["rule"];
   // Our scalars' refusals (DateTime) say which rule; graphql-js's own: missing or mistyped.
   if (typeof rule === "string") return rule;
+  if (missingField) return "required";
   return how === "got invalid value" || how === "expected value of type" ? "variable-type" : "required";
 }
 
@@ -32,8 +36,9 @@ export function variableError(error: GraphQLError): GraphQLError | null {
   const [, variable = "", how = ""] = match;
   // `name.path[1].deeper` → `path.deeper`: the input path without list indexes, as fields are named.
   const at = AT_PATH.exec(error.message)?.[1] ?? variable;
-  const path = at.slice(variable.length).replace(/\[\d+\]/g, "").replace(/^\./, "");
-  return badVariable(variable, path, ruleOf(error, how), error.message, error.nodes);
+  const field = FIELD.exec(error.message);
+  const path = [at.slice(variable.length).replace(/\[\d+\]/g, "").replace(/^\./, ""), field?.[1] ?? ""].filter((part) => part !== "").join(".");
+  return badVariable(variable, path, ruleOf(error, how, field?.[2] === "of required type"), error.message, error.nodes);
 }
 
 export function withCode(error: GraphQLError): GraphQLError {
@@ -59,15 +64,16 @@ export function useVariableErrors(): Plugin {
   return {
     onExecute: () => ({ onExecuteDone: (payload) => handleStreamOrSingleExecutionResult(payload, onResult) }),
     onSubscribe: () => ({ onSubscribeResult: (payload) => handleStreamOrSingleExecutionResult(payload, onResult) }),
-    onResultProcess({ result, setResult }) {
+    onResultProcess(payload) {
+      const { result } = payload;
       if (isAsyncIterable(result)) return;
       if (Array.isArray(result)) {
         const coded = result.map((single) => withCodes(single));
-        if (coded.some((single, i) => single !== result[i])) setResult(coded);
+        if (coded.some((single, i) => single !== result[i])) payload.setResult(coded);
         return;
       }
       const coded = withCodes(result);
-      if (coded !== result) setResult(coded);
+      if (coded !== result) payload.setResult(coded);
     },
   };
 }

@@ -9,6 +9,7 @@
  */
 import type { GraphQLError } from "graphql";
 import type { StandardSchemaV1 } from "@pothos/plugin-validation";
+import type { RequestContext } from "../context.js";
 import { badUserInputs, type InputViolation } from "../errors.js";
 import { createInputClockViolations } from "../resolvers/input-rules.js";
 
@@ -40,16 +41,13 @@ export function issueToError(issue: Issue): GraphQLError {
   return badUserInputs([issueToViolation(issue)]);
 }
 
-/** The clock of the request, when the context has one. */
-function nowOf(context: unknown): number | null {
-  if (typeof context !== "object" || context === null || !("now" in context) || typeof context.now !== "function") return null;
-  const now: unknown = context.now();
-  return typeof now === "number" ? now : null;
-}
-
-export function validationError(failure: StandardSchemaV1.FailureResult, args?: Record<string, unknown>, context?: unknown): GraphQLError {
+export function validationError(
+  failure: StandardSchemaV1.FailureResult,
+  args?: Record<string, unknown>,
+  context?: Pick<RequestContext, "now">,
+): GraphQLError {
   const violations = failure.issues.map(issueToViolation);
-  const now = nowOf(context);
+  const now = context === undefined ? null : context.now();
   if (args !== undefined && now !== null) {
     const known = new Set(violations.map((v) => `${v.field}\u0000${v.rule}`));
     for (const violation of createInputClockViolations(args["input"], now)) {
