@@ -13,7 +13,8 @@
  * `totalCount` is a walk of its own from page 1, run only when the field is selected.
  *
  * Pages are read in waves: first what the window would cover if every task matched (usually
- * what the cursor check read already), then doubling up to MAX_WAVE pages at once. One walk
+ * what the cursor check read already), then doubling up to MAX_WAVE pages at once. With
+ * `createdBefore`, the pages of newer tasks at the head are skipped by galloping and bisecting. One walk
  * reads at most `maxPages` pages (default DEFAULT_MAX_SCAN_PAGES, 100 pages = 5000 tasks, the
  * entity scan's bound): a walk that needs more is refused (BAD_USER_INPUT, rule
  * `filter-scan-limit`) rather than spending the deployment's upstream quota on one request;
@@ -104,6 +105,48 @@ function isLastPage(pageNumber: number, page: TaskPage, pageSize: number): boole
   return page.tasks.length < pageSize || pageStartOffset(pageNumber, pageSize) + page.tasks.length >= page.totalCount;
 }
 
+/** Sequential page reads one walk may spend skipping tasks newer than `createdBefore`. */
+const MAX_SKIP_PROBES = 24;
+
+/** Every task on the page was created at or after `createdBefore`: none of them can match. */
+function allNewer(page: TaskPage, filter: TaskFilter): boolean {
+  return page.tasks.length > 0 && page.tasks.every((task) => isBeforeCreatedBefore(task, filter));
+}
+
+/**
+ * The first page from `from` on that may hold a task created before `createdBefore`. The list
+ * is newest first, so the pages of newer tasks come first: gallop past them (1, 2, 4, … pages),
+ * then bisect, instead of reading them all ("last month's exports" would otherwise walk this
+ * month's). A page counts as skippable only when every task on it is newer.
+ */
+async function skipNewer(pages: PageLoader, kind: ExportKind, filter: TaskFilter, from: number): Promise<number> {
+  if (filter.createdBeforeMs === null) return from;
+  let probes = 0;
+  const probe = async (pageNumber: number): Promise<boolean> => {
+    probes += 1;
+    return allNewer(await pages.load(kind, pageNumber), filter);
+  };
+  if (!(await probe(from))) return from;
+  const lastPage = (): number => Math.max(pageCount(pages.knownTotal(kind) ?? 0, pages.pageSize), from);
+  // Pages <= lo hold only newer tasks; hi is a page that does not (or one past the end).
+  let lo = from;
+  let hi = lastPage() + 1;
+  for (let step = 1; lo + step < hi && probes < MAX_SKIP_PROBES; step *= 2) {
+    const candidate = Math.min(lo + step, lastPage());
+    if (await probe(candidate)) lo = candidate;
+    else {
+      hi = candidate;
+      break;
+    }
+  }
+  while (hi - lo > 1 && probes < MAX_SKIP_PROBES) {
+    const middle = Math.floor((lo + hi) / 2);
+    if (await probe(middle)) lo = middle;
+    else hi = middle;
+  }
+  return lo + 1;
+}
+
 interface ForwardResult {
   items: WindowItem[];
   /** A match beyond `want` exists. */
@@ -126,7 +169,8 @@ async function walkForward(
   // check has read already). With createdAfter the walk may stop on any page: one at a time.
   const firstWave =
     finite && filter.createdAfterMs === null ? pageOfOffset(Math.max(start + want - 1, start), pages.pageSize) - pageOfOffset(start, pages.pageSize) + 1 : 1;
-  const plan: WalkPlan = { from: pageOfOffset(start, pages.pageSize), step: 1, firstWave, greedy: !finite && filter.createdAfterMs === null, maxPages };
+  const from = await skipNewer(pages, kind, filter, pageOfOffset(start, pages.pageSize));
+  const plan: WalkPlan = { from, step: 1, firstWave, greedy: !finite && filter.createdAfterMs === null, maxPages };
   await walkPages(pages, kind, plan, (pageNumber, page) => {
     const base = pageStartOffset(pageNumber, pages.pageSize);
     for (const [index, task] of page.tasks.entries()) {

@@ -248,6 +248,59 @@ describe("refused filters", () => {
   });
 });
 
+describe("createdBefore skips the newer head of a long list", () => {
+  const LONG = 600;
+  let long: GatewayHarness;
+  let all: UpstreamTask[] = [];
+  beforeAll(async () => {
+    long = await startGatewayHarness({ emulator: { historySize: { USAGE_DETAIL: LONG, USER_USAGE: 0 } } });
+    for (let page = 1; all.length < LONG; page += 1) {
+      all.push(...(await long.client.describeTasks("USAGE_DETAIL", { pageNumber: page, pageSize: 50 })).tasks);
+    }
+  });
+  afterAll(async () => {
+    await long.close();
+  });
+
+  test("without reading every page before it; the answer and totalCount stay exact", async () => {
+    const filter = { createdBefore: all[500]!.createTime };
+    const want = expected(all, filter);
+    long.resetCalls();
+    const page = await long.execute<{ tasks: Connection }>(TASKS, { variables: { filter, first: 5 } });
+    expect(page.errors).toBeUndefined();
+    expect(page.data!.tasks.edges.map((e) => e.node.taskId)).toEqual(want.slice(0, 5));
+    expect(page.data!.tasks.totalCount).toBe(want.length);
+    // 12 pages; the matches start on page 11: galloping and bisecting read 7 of them.
+    expect(long.pageReads("USAGE_DETAIL")).toBeLessThanOrEqual(8);
+  });
+
+  test("walks over it stay exact both ways", async () => {
+    const filter = { createdBefore: all[230]!.createTime, createdAfter: all[420]!.createTime, status: ["SUCCESS"] };
+    const want = expected(all, filter);
+    const walk = async (args: Record<string, unknown>) => {
+      const response = await long.execute<{ tasks: Connection }>(WALK, { variables: { filter, ...args } });
+      expect(response.errors).toBeUndefined();
+      return response.data!.tasks;
+    };
+    const forward: string[] = [];
+    for (let after: string | null = null; ; ) {
+      const page = await walk({ first: 40, after });
+      forward.push(...page.edges.map((e) => e.node.taskId));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(forward).toEqual(want);
+    const backward: string[][] = [];
+    for (let before: string | null = null; ; ) {
+      const page = await walk({ last: 40, before });
+      backward.unshift(page.edges.map((e) => e.node.taskId));
+      if (!page.pageInfo.hasPreviousPage) break;
+      before = page.pageInfo.startCursor;
+    }
+    expect(backward.flat()).toEqual(want);
+  });
+});
+
 describe("the walk's bound", () => {
   let bounded: GatewayHarness;
   beforeAll(async () => {
