@@ -251,7 +251,7 @@ describe("refused filters", () => {
 describe("createdBefore skips the newer head of a long list", () => {
   const LONG = 600;
   let long: GatewayHarness;
-  let all: UpstreamTask[] = [];
+  const all: UpstreamTask[] = [];
   beforeAll(async () => {
     long = await startGatewayHarness({ emulator: { historySize: { USAGE_DETAIL: LONG, USER_USAGE: 0 } } });
     for (let page = 1; all.length < LONG; page += 1) {
