@@ -61,6 +61,8 @@ export interface RequestContextDeps {
 export interface RequestLoaders {
   pages: PageLoader;
   tasks: TaskLookup;
+  /** Bound on pages one scan (entity lookup, filtered walk) reads per kind; undefined = the default. */
+  maxScanPages: number | undefined;
   /** Drops what this request read of `kind` (after creating or deleting a task of it). */
   invalidate(kind: ExportKind): void;
 }
@@ -97,6 +99,7 @@ export function createRequestContext(deps: RequestContextDeps): RequestContext {
     loaders: {
       pages,
       tasks,
+      maxScanPages: deps.maxScanPages,
       invalidate(kind) {
         pages.clear(kind);
         tasks.clear(kind);

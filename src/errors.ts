@@ -67,6 +67,13 @@ export interface UpstreamErrorDetails {
 
 type NoExtensions = Record<string, never>;
 
+/** One broken input rule: the dotted input path, the rule's stable name, and what it says. */
+export interface InputViolation {
+  field: string;
+  rule: string;
+  message: string;
+}
+
 /** Typed `extensions` per code (beside `code` and yoga's `http`): what a client may rely on. */
 export interface ErrorExtensionsByCode {
   BAD_REQUEST: NoExtensions;
@@ -79,8 +86,12 @@ export interface ErrorExtensionsByCode {
   PERSISTED_QUERY_ONLY: { reason?: "arbitrary-operation" | "unknown-document" | "missing-document-id" };
   UNAUTHENTICATED: NoExtensions;
   FORBIDDEN: { requiredScopes?: string[] };
-  BAD_USER_INPUT: { field: string; rule: string };
-  /** A watched task the upstream does not list (any more). */
+  /**
+   * `field` and `rule` name the first broken rule, `violations` every one (at least that one).
+   * `variable`: the request variable that did not coerce, when that is what was refused.
+   */
+  BAD_USER_INPUT: { field: string; rule: string; violations: InputViolation[]; variable?: string };
+  /** A task the upstream does not list (any more): a watched one, or one asked to be deleted. */
   NOT_FOUND: { kind?: string; taskId?: string };
   UPSTREAM_THROTTLED: { retryAfterMs?: number; upstream?: UpstreamErrorDetails };
   UPSTREAM_TIMEOUT: { timeoutMs?: number };
@@ -127,7 +138,56 @@ export function gatewayError<C extends ErrorCode>(code: C, message: string, exte
 
 /** A refused input: names the offending field (dotted path) and the rule it broke. */
 export function badUserInput(field: string, rule: string, message?: string): GraphQLError {
-  return gatewayError(ErrorCode.BAD_USER_INPUT, message ?? `${field}: ${rule}`, { field, rule });
+  return badUserInputs([{ field, rule, message: message ?? `${field}: ${rule}` }]);
+}
+
+/**
+ * Every broken rule of an input at once: `field`/`rule` name the first (what clients matched
+ * before violations existed), `violations` lists them all; the message joins theirs.
+ */
+export function badUserInputData(violations: readonly InputViolation[]): GatewayErrorData {
+  const [first, ...rest] = violations;
+  if (first === undefined) return badUserInputData([{ field: "input", rule: "invalid", message: "Invalid input" }]);
+  const message = rest.length === 0 ? first.message : [first, ...rest].map((v) => v.message).join("; ");
+  return errorData(ErrorCode.BAD_USER_INPUT, message, { field: first.field, rule: first.rule, violations: [first, ...rest] });
+}
+
+export function badUserInputs(violations: readonly InputViolation[]): GraphQLError {
+  return errorFromData(badUserInputData(violations));
+}
+
+/**
+ * A request variable whose value does not coerce to its type: refused as a whole before
+ * anything runs, so it keeps the HTTP 400 of a request error (GraphQL over HTTP), but it is the
+ * caller's input like any other and says so. `field` is `$variable` plus the path inside it.
+ */
+export function badVariable(variable: string, path: string, rule: string, message: string, nodes?: readonly ASTNode[]): GraphQLError {
+  const field = path === "" ? `$${variable}` : `$${variable}.${path}`;
+  const data = badUserInputData([{ field, rule, message }]);
+  return new GraphQLError(data.message, {
+    ...(nodes === undefined ? {} : { nodes }),
+    extensions: { ...data.extensions, variable, code: data.code, http: { status: 400 } },
+  });
+}
+
+/**
+ * `error` as it is (message, locations, path) with a code when it has none: every error the
+ * gateway returns carries one. Errors without a code are graphql-js's own about the gateway's
+ * answer (a null for a non-null field, say): internal failures, and said as such.
+ */
+export function withFallbackCode(error: GraphQLError): GraphQLError {
+  if (typeof error.extensions["code"] === "string") return error;
+  return new GraphQLError(error.message, {
+    ...(error.nodes === undefined ? {} : { nodes: error.nodes }),
+    ...(error.path === undefined ? {} : { path: error.path }),
+    ...(error.originalError === undefined || error.originalError === null ? {} : { originalError: error.originalError }),
+    extensions: { ...error.extensions, code: ErrorCode.INTERNAL_SERVER_ERROR },
+  });
+}
+
+/** The task is not in the upstream's list (it lists the last three months). */
+export function taskNotFound(kind: string, taskId: string, message: string): GraphQLError {
+  return gatewayError(ErrorCode.NOT_FOUND, message, { kind, taskId });
 }
 
 /** A request that is not a GraphQL request the gateway accepts (malformed, or cross-site). */

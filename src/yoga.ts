@@ -17,6 +17,7 @@ import { useIdempotency } from "./http/idempotency-key.js";
 import { useOperationLimits } from "./http/operation-limits.js";
 import { useSafeRequestParsing } from "./http/safe-request-parsing.js";
 import { useTrustedDocuments } from "./http/trusted-documents.js";
+import { useVariableErrors } from "./http/variable-errors.js";
 import type { TaskWatchHub } from "./live/index.js";
 import { countUpstreamCalls } from "./observability/counting-api.js";
 import type { Logger } from "./observability/logger.js";
@@ -96,6 +97,7 @@ export function gatewayPlugins(deps: GatewayYogaDeps, tracker: RequestTracker): 
       why: "before anything logs: every later line and the response carry the id",
       plugin: useRequestId({ tracker, now: monotonic, ...(deps.logContext ? { logContext: deps.logContext } : {}) }),
     },
+    { name: "error codes", why: "before the access log: every error gets its code (variables that do not coerce: BAD_USER_INPUT)", plugin: useVariableErrors() },
     { name: "access log", why: "sees every request, the refused ones too", plugin: useAccessLog({ logger, tracker, now: monotonic }) },
     { name: "metrics", why: "counts every request, the refused ones too", plugin: useGraphQLMetrics(deps.metrics.registry) },
     { name: "CSRF prevention", why: "a cross-site form is refused before its body is read", plugin: useCsrfPrevention() },

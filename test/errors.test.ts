@@ -10,15 +10,20 @@ import {
   ERROR_HTTP_STATUS,
   ErrorCode,
   badRequest,
+  badUserInput,
+  badUserInputs,
+  badVariable,
   costLimitExceeded,
   errorData,
   errorFromData,
   gatewayError,
   isErrorCode,
   requestTooLarge,
+  taskNotFound,
   unauthenticated,
+  withFallbackCode,
 } from "../src/errors.js";
-import { parse } from "graphql";
+import { GraphQLError, parse } from "graphql";
 
 const ROOT = join(import.meta.dirname, "..");
 
@@ -91,6 +96,32 @@ describe("the catalogue", () => {
     expect(error.nodes).toEqual([operation]);
     expect(error.locations).toEqual([{ line: 1, column: 1 }]);
     expect(error.message).toMatch(/cost 6060 exceeds the budget of 5000/);
+  });
+
+  it("BAD_USER_INPUT lists every violation and names the first; a variable keeps the 400 of a refused request", () => {
+    const one = badUserInput("input.taskName", "task-name-format", "input.taskName: too long");
+    expect(one.extensions).toEqual({
+      code: "BAD_USER_INPUT",
+      field: "input.taskName",
+      rule: "task-name-format",
+      violations: [{ field: "input.taskName", rule: "task-name-format", message: "input.taskName: too long" }],
+    });
+    const two = badUserInputs([
+      { field: "input.endTime", rule: "end-after-start", message: "input.endTime: later please" },
+      { field: "input.group", rule: "group-format", message: "input.group: empty" },
+    ]);
+    expect(two.message).toBe("input.endTime: later please; input.group: empty");
+    expect(two.extensions).toMatchObject({ field: "input.endTime", rule: "end-after-start" });
+    expect(two.extensions["violations"]).toHaveLength(2);
+    const variable = badVariable("input", "startTime", "iso8601-utc-seconds", 'Variable "$input" got invalid value 5');
+    expect(variable.extensions).toMatchObject({ code: "BAD_USER_INPUT", variable: "input", field: "$input.startTime", http: { status: 400 } });
+  });
+
+  it("NOT_FOUND names the task; an error without a code gets INTERNAL_SERVER_ERROR", () => {
+    expect(taskNotFound("USAGE_DETAIL", "42", "gone").extensions).toEqual({ code: "NOT_FOUND", kind: "USAGE_DETAIL", taskId: "42" });
+    const bare = withFallbackCode(new GraphQLError("Cannot return null", { path: ["tasks"] }));
+    expect(bare.extensions).toEqual({ code: "INTERNAL_SERVER_ERROR" });
+    expect(bare.path).toEqual(["tasks"]);
   });
 
   it("error data survives JSON (it crosses replicas) and becomes the same GraphQL error", () => {

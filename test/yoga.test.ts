@@ -35,6 +35,7 @@ describe("gatewayPlugins", () => {
     expect(list.map((entry) => entry.name)).toEqual([
       "readiness",
       "request id",
+      "error codes",
       "access log",
       "metrics",
       "CSRF prevention",

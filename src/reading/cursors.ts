@@ -5,7 +5,12 @@
  * the list's TotalCount `n` when issued, so a later page can notice that tasks created or
  * deleted meanwhile moved the edge, and find it again (cursor-realign.ts). v1 cursors stay
  * accepted (plain offsets). Unknown extra members are tolerated.
+ * Either version may carry `b`: the binding of the list that issued it (`cursorBinding`), so a
+ * cursor of one list (kind, filter, or another connection altogether) given to another is
+ * refused instead of silently pointing somewhere else. `b` is an extra member, not a new
+ * version, so a replica that predates it still reads the cursor during a rolling deploy.
  */
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { MAX_OFFSET } from "./paging.js";
 
@@ -21,17 +26,22 @@ export interface CursorAnchor {
 export interface CursorPosition {
   offset: number;
   anchor: CursorAnchor | null;
+  /** The issuing list's binding; null for cursors issued before bindings existed. */
+  binding: string | null;
 }
 
 /** Longest TaskId a cursor carries (longer ones give a v1 cursor: still valid, just not shift-aware). */
 export const MAX_ANCHOR_TASK_ID = 128;
 
 const offsetSchema = z.int().min(0).max(MAX_OFFSET - 1);
+const BINDING_LENGTH = 16;
+const bindingSchema = z.string().regex(/^[A-Za-z0-9_-]+$/).length(BINDING_LENGTH).optional();
 const cursorPayload = z.discriminatedUnion("v", [
-  z.looseObject({ v: z.literal(1), o: offsetSchema }),
+  z.looseObject({ v: z.literal(1), o: offsetSchema, b: bindingSchema }),
   z.looseObject({
     v: z.literal(2),
     o: offsetSchema,
+    b: bindingSchema,
     t: z.string().min(1).max(MAX_ANCHOR_TASK_ID),
     c: z.int().min(0),
     n: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
@@ -46,9 +56,21 @@ export function cursorAnchor(task: { taskId: string; createTime: string }, total
   return { taskId: task.taskId, createdAt: Math.floor(createdMs / 1000), totalCount };
 }
 
-export function encodeCursor(offset: number, anchor: CursorAnchor | null = null): string {
+/**
+ * The binding of a list: a short digest of what identifies it (e.g. `tasks`, the kind and the
+ * canonical filter). Equal parts, equal binding; a digest keeps cursors short and says nothing
+ * of the filter to whoever reads one.
+ */
+export function cursorBinding(...parts: readonly string[]): string {
+  return createHash("sha256").update(JSON.stringify(parts), "utf8").digest("base64url").slice(0, BINDING_LENGTH);
+}
+
+export function encodeCursor(offset: number, anchor: CursorAnchor | null = null, binding: string | null = null): string {
+  const bound = binding === null ? {} : { b: binding };
   const payload =
-    anchor === null ? { v: 1, o: offset } : { v: 2, o: offset, t: anchor.taskId, c: anchor.createdAt, n: anchor.totalCount };
+    anchor === null
+      ? { v: 1, o: offset, ...bound }
+      : { v: 2, o: offset, t: anchor.taskId, c: anchor.createdAt, n: anchor.totalCount, ...bound };
   return Buffer.from(JSON.stringify(payload), "utf8").toString("base64url");
 }
 
@@ -67,5 +89,6 @@ export function readCursor(cursor: string): CursorPosition | null {
   return {
     offset: payload.o,
     anchor: payload.v === 2 ? { taskId: payload.t, createdAt: payload.c, totalCount: payload.n } : null,
+    binding: payload.b ?? null,
   };
 }

@@ -8,11 +8,17 @@ import { DEFAULT_WINDOW_SIZE, MAX_OFFSET, MAX_WINDOW_SIZE, type OffsetRange } fr
 /** Rules a window can break; they travel to clients as `extensions.rule`. */
 export const WindowRule = {
   CURSOR_FORMAT: "cursor-format",
+  /** A cursor another list issued (another kind, filter or connection). */
+  CURSOR_MISMATCH: "cursor-mismatch",
+  /** Kept for negative sizes, as before `min-1` existed. */
   NON_NEGATIVE: "non-negative",
+  MIN_WINDOW_SIZE: "min-1",
   MAX_WINDOW_SIZE: `max-${MAX_WINDOW_SIZE}`,
+  /** A filtered walk that would read more pages than one request may (filtered-window.ts). */
+  FILTER_SCAN_LIMIT: "filter-scan-limit",
 } as const;
 
-export type WindowArgName = "first" | "last" | "after" | "before";
+export type WindowArgName = "first" | "last" | "after" | "before" | "filter";
 
 /** A window argument the gateway refuses; resolvers turn it into BAD_USER_INPUT. */
 export class InvalidWindowError extends Error {
@@ -46,10 +52,30 @@ export interface WindowRequest {
   beforeAnchor?: CursorAnchor | null;
 }
 
-/** Offset and (v2) anchor of a cursor; throws InvalidWindowError naming `field` when malformed. */
-export function decodeCursorPosition(cursor: string, field: "after" | "before"): CursorPosition {
+/**
+ * Which list a window's cursors must come from: its binding (`cursorBinding`), and whether
+ * cursors without one (issued before bindings existed) are still taken. Only lists that
+ * existed then (the unfiltered `tasks`) take them: they can only have come from such a list.
+ */
+export interface CursorIssuer {
+  binding: string;
+  acceptsUnbound: boolean;
+}
+
+/**
+ * Offset and (v2) anchor of a cursor; throws InvalidWindowError naming `field` when malformed,
+ * or when `issuer` is given and another list issued it.
+ */
+export function decodeCursorPosition(cursor: string, field: "after" | "before", issuer?: CursorIssuer): CursorPosition {
   const position = readCursor(cursor);
   if (position === null) throw new InvalidWindowError(field, WindowRule.CURSOR_FORMAT, `${field}: not a cursor this gateway issued`);
+  if (issuer !== undefined && (position.binding === null ? !issuer.acceptsUnbound : position.binding !== issuer.binding)) {
+    throw new InvalidWindowError(
+      field,
+      WindowRule.CURSOR_MISMATCH,
+      `${field}: this cursor was issued by another list (another kind, filter or connection); use a cursor of this one`,
+    );
+  }
   return position;
 }
 
@@ -60,19 +86,23 @@ export function decodeCursor(cursor: string, field: "after" | "before"): number 
 
 function checkSize(name: "first" | "last", value: number | null | undefined): number | null {
   if (value === null || value === undefined) return null;
-  if (value < 0) throw new InvalidWindowError(name, WindowRule.NON_NEGATIVE, `${name} must not be negative`);
+  if (value < 0) throw new InvalidWindowError(name, WindowRule.NON_NEGATIVE, `${name} must not be negative (1–${MAX_WINDOW_SIZE})`);
+  if (value < 1) throw new InvalidWindowError(name, WindowRule.MIN_WINDOW_SIZE, `${name} must be at least 1 (1–${MAX_WINDOW_SIZE})`);
   if (value > MAX_WINDOW_SIZE) {
     throw new InvalidWindowError(name, WindowRule.MAX_WINDOW_SIZE, `${name} must be at most ${MAX_WINDOW_SIZE}`);
   }
   return value;
 }
 
-/** Checks sizes and decodes cursors; throws InvalidWindowError before anything is read. */
-export function parseWindowArgs(args: ConnectionArgs): WindowRequest {
+/**
+ * Checks sizes and decodes cursors; throws InvalidWindowError before anything is read. With
+ * `issuer`, cursors another list issued are refused (`cursor-mismatch`).
+ */
+export function parseWindowArgs(args: ConnectionArgs, issuer?: CursorIssuer): WindowRequest {
   const first = checkSize("first", args.first);
   const last = checkSize("last", args.last);
-  const after = args.after === null || args.after === undefined ? null : decodeCursorPosition(args.after, "after");
-  const before = args.before === null || args.before === undefined ? null : decodeCursorPosition(args.before, "before");
+  const after = args.after === null || args.after === undefined ? null : decodeCursorPosition(args.after, "after", issuer);
+  const before = args.before === null || args.before === undefined ? null : decodeCursorPosition(args.before, "before", issuer);
   return {
     lowerBound: after === null ? 0 : after.offset + 1,
     upperBound: before === null ? null : before.offset,

@@ -5,7 +5,7 @@
  * It sits below both of its users: resolvers raise the errors, and the live task watches publish
  * them to subscribers on every replica.
  */
-import { ErrorCode, errorData, type GatewayErrorData, type UpstreamErrorDetails } from "../errors.js";
+import { badUserInputData, ErrorCode, errorData, type GatewayErrorData, type UpstreamErrorDetails } from "../errors.js";
 import {
   UpstreamError,
   UpstreamMalformedError,
@@ -71,7 +71,7 @@ function fromUpstream(error: UpstreamError): GatewayErrorData {
 export function upstreamFailureData(error: unknown): GatewayErrorData | null {
   if (error instanceof UpstreamError) return fromUpstream(error);
   if (error instanceof InvalidWindowError) {
-    return errorData(ErrorCode.BAD_USER_INPUT, error.message, { field: error.field, rule: error.rule });
+    return badUserInputData([{ field: error.field, rule: error.rule, message: error.message }]);
   }
   return null;
 }

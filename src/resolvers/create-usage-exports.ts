@@ -14,7 +14,7 @@ import type { RequestContext } from "../context.js";
 import { ErrorCode } from "../errors.js";
 import type { CreateUsageDetailParams, CreateUserUsageParams, ExportKind } from "../upstream/types.js";
 import { formatUtcSeconds, parseUtcSeconds } from "./date-time.js";
-import { checkNotTooOld, usageDetailParams, userUsageParams, type UsageDetailInput, type UserUsageInput } from "./export-tasks.js";
+import { checkStartTimeClock, usageDetailParams, userUsageParams, type UsageDetailInput, type UserUsageInput } from "./export-tasks.js";
 import { LIMITS } from "./input-rules.js";
 import { splitRange } from "./split-range.js";
 import { toGatewayError } from "./upstream-errors.js";
@@ -108,7 +108,7 @@ async function createParts<P extends Params>(
   paramsFor: (startTime: string, endTime: string, taskName: string | null) => P,
   call: (params: P) => Promise<{ taskId: string }>,
 ): Promise<CreatedExports> {
-  checkNotTooOld(ctx, input.startTime);
+  checkStartTimeClock(ctx, input.startTime);
   const start = parseUtcSeconds(input.startTime);
   const end = parseUtcSeconds(input.endTime);
   // The schema's rules refused these already; this keeps a direct caller honest.

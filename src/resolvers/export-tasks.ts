@@ -1,22 +1,29 @@
 /**
  * Create and delete flows. Static input rules ran in the schema's validation; the clock-bound
- * rule (at most one year back) runs here, before any upstream call. After a write the request's
- * pages of that kind are dropped, so a payload's `task` sees the new list. Writes get no abort
- * signal: a create cut off mid-flight could leave a task the caller never hears of.
+ * rules (startTime at most one year back, not in the future) run here too, before any upstream
+ * call. After a write the request's pages of that kind are dropped, so a payload's `task` sees
+ * the new list. Writes get no abort signal: a create cut off mid-flight could leave a task the
+ * caller never hears of.
  */
 import type { RequestContext } from "../context.js";
-import { badUserInput } from "../errors.js";
+import { badUserInputs, taskNotFound } from "../errors.js";
+import { UpstreamRejectedError } from "../upstream/errors.js";
 import type { CreateUsageDetailParams, CreateUserUsageParams, ExportKind, ExportLanguage, UsageType } from "../upstream/types.js";
-import { formatUtcSeconds, oneYearBefore, parseUtcSeconds } from "./date-time.js";
-import { Rule } from "./input-rules.js";
+import { createInputClockViolations } from "./input-rules.js";
 import { withUpstreamErrors } from "./upstream-errors.js";
 
-/** What a create mutation returns; `task` is resolved lazily from it. */
-export interface CreatedExport {
+/** What the idempotency store keeps of a create (replayed as JSON). */
+interface StoredExport {
   kind: ExportKind;
   taskId: string;
   startTime: string;
   endTime: string;
+}
+
+/** What a create mutation returns; `task` is resolved lazily from it. */
+export interface CreatedExport extends StoredExport {
+  /** The answer came from an earlier request with the same idempotency key. */
+  replayed: boolean;
 }
 
 interface CommonCreateInput {
@@ -41,12 +48,10 @@ export const CREATE_OPERATION: Readonly<Record<ExportKind, string>> = {
   USER_USAGE: "createUserUsageExport",
 };
 
-export function checkNotTooOld(ctx: RequestContext, startTime: string): void {
-  const start = parseUtcSeconds(startTime);
-  const oldest = oneYearBefore(ctx.now());
-  if (start !== null && start < oldest) {
-    throw badUserInput("input.startTime", Rule.MAX_AGE, `input.startTime: data can be exported from at most one year back (${formatUtcSeconds(oldest)})`);
-  }
+/** The rules on `input.startTime` that need the request clock (input-rules.ts). */
+export function checkStartTimeClock(ctx: RequestContext, startTime: string): void {
+  const violations = createInputClockViolations({ startTime }, ctx.now());
+  if (violations.length > 0) throw badUserInputs(violations);
 }
 
 function optional<K extends string, V>(key: K, value: V | null | undefined): Partial<Record<K, V>> {
@@ -60,17 +65,20 @@ async function runCreate(
   params: CreateUsageDetailParams | CreateUserUsageParams,
   call: () => Promise<{ taskId: string; startTime: string; endTime: string }>,
 ): Promise<CreatedExport> {
-  checkNotTooOld(ctx, input.startTime);
+  checkStartTimeClock(ctx, input.startTime);
   const key = input.idempotencyKey ?? ctx.idempotencyKey;
-  const once = async (): Promise<CreatedExport> => {
+  // Whether this request made the call: with a key, the runner may answer from its store.
+  let ran = false;
+  const once = async (): Promise<StoredExport> => {
+    ran = true;
     const created = await call();
     return { kind, taskId: created.taskId, startTime: created.startTime, endTime: created.endTime };
   };
-  const result = await withUpstreamErrors(() =>
+  const stored = await withUpstreamErrors(() =>
     key !== null && ctx.idempotency ? ctx.idempotency.run(key, { operation: CREATE_OPERATION[kind], input: { ...params } }, once) : once(),
   );
   ctx.loaders.invalidate(kind);
-  return result;
+  return { kind: stored.kind, taskId: stored.taskId, startTime: stored.startTime, endTime: stored.endTime, replayed: !ran };
 }
 
 /** CreateUsageDetailDataExportTask parameters for `input` (empty domain lists dropped). */
@@ -106,8 +114,25 @@ export function createUserUsageExport(ctx: RequestContext, input: UserUsageInput
   return runCreate(ctx, "USER_USAGE", input, params, () => ctx.api.createUserUsageTask(params));
 }
 
+/**
+ * The upstream's word for deleting a TaskId it does not hold (its `<Param>.NotFound` + 404
+ * convention): the task is not in its list, which the contract calls NOT_FOUND.
+ */
+export function isTaskNotFound(error: unknown): boolean {
+  return error instanceof UpstreamRejectedError && (error.upstreamCode === "InvalidTaskId.NotFound" || (error.httpStatus === 404 && /TaskId/i.test(error.upstreamCode)));
+}
+
 export async function deleteExportTask(ctx: RequestContext, input: { kind: ExportKind; taskId: string }): Promise<{ deletedTaskId: string }> {
-  await withUpstreamErrors(() => ctx.api.deleteTask(input.kind, input.taskId));
+  await withUpstreamErrors(async () => {
+    try {
+      await ctx.api.deleteTask(input.kind, input.taskId);
+    } catch (error) {
+      if (!isTaskNotFound(error)) throw error;
+      // Whatever the request read of this kind may still show the task: forget it.
+      ctx.loaders.invalidate(input.kind);
+      throw taskNotFound(input.kind, input.taskId, `No ${input.kind} export task ${input.taskId} in the upstream's list (last three months)`);
+    }
+  });
   ctx.loaders.invalidate(input.kind);
   return { deletedTaskId: input.taskId };
 }

@@ -18,7 +18,8 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
   DefaultEdgesNullability: { list: false; items: false };
   DefaultNodeNullability: false;
-  Connection: { totalCount: number };
+  // A number, or (filtered lists) a walk run only when the field is selected.
+  Connection: { totalCount: number | (() => Promise<number>) };
 }>({
   // Relay before scope-auth so auth sees parsed global ids; federation after auth (README order).
   // The order cannot make scope-auth beat input validation (arg mappers run outside every

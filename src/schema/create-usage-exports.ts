@@ -10,10 +10,10 @@ import {
   type ExportPart,
   type ExportPartError,
 } from "../resolvers/create-usage-exports.js";
-import { LONG_RANGE_SPAN, spanArgsRule } from "../resolvers/input-rules.js";
+import { LONG_RANGE_SPAN } from "../resolvers/input-rules.js";
 import { lookupTask } from "../resolvers/task-lookup.js";
 import { builder } from "./builder.js";
-import { CreateUsageExportInput, CreateUserUsageExportInput } from "./create-usage-export.js";
+import { CreateUsageExportInput, CreateUserUsageExportInput, usageDetailArgsRules, userUsageArgsRules } from "./create-usage-export.js";
 import { ExportTask } from "./export-task.js";
 import "./scalars.js";
 
@@ -76,7 +76,7 @@ builder.mutationFields((t) => ({
     description: `CreateUsageDetailDataExportTask over a long range. ${LONG_RANGE_DESCRIPTION}`,
     authScopes: { "export:create": true },
     args: { input: t.arg({ type: CreateUsageExportInput, required: true }) },
-    validate: spanArgsRule(LONG_RANGE_SPAN),
+    validate: usageDetailArgsRules(LONG_RANGE_SPAN),
     resolve: (_root, { input }, ctx) => createUsageExports(ctx, input),
   }),
   createUserUsageExports: t.field({
@@ -84,7 +84,7 @@ builder.mutationFields((t) => ({
     description: `CreateUserUsageDataExportTask over a long range. ${LONG_RANGE_DESCRIPTION}`,
     authScopes: { "export:create": true },
     args: { input: t.arg({ type: CreateUserUsageExportInput, required: true }) },
-    validate: spanArgsRule(LONG_RANGE_SPAN),
+    validate: userUsageArgsRules(LONG_RANGE_SPAN),
     resolve: (_root, { input }, ctx) => createUserUsageExports(ctx, input),
   }),
 }));

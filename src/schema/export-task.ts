@@ -12,6 +12,7 @@ import { MAX_WINDOW_SIZE } from "../reading/paging.js";
 import { builder } from "./builder.js";
 import { requireScope } from "./auth.js";
 import { ExportKind, ExportTaskStatus } from "./enums.js";
+import { TaskFilter } from "./task-filter.js";
 import "./scalars.js";
 
 export const ExportTask = builder.objectRef<UpstreamTask>("ExportTask");
@@ -60,16 +61,26 @@ builder.queryFields((t) => ({
     {
       type: ExportTask,
       description:
-        `Export tasks of the last three months, in upstream order (newest first). first/last at most ${MAX_WINDOW_SIZE}. ` +
+        `Export tasks of the last three months, in upstream order (newest first). first/last 1–${MAX_WINDOW_SIZE}. ` +
         "Cursors name their task: when tasks are created or deleted between pages, after/before continue from that task's " +
-        "current position, so a walk sees every task that existed when it began exactly once.",
+        "current position, so a walk sees every task that existed when it began exactly once. Cursors belong to the list " +
+        "that issued them (kind and filter): another list refuses them (BAD_USER_INPUT, rule cursor-mismatch). With a " +
+        "filter, only matching tasks are listed and totalCount counts them.",
       authScopes: { "export:read": true },
-      args: kindArg,
+      args: {
+        ...kindArg,
+        filter: t.arg({ type: TaskFilter, description: "Only tasks matching every given condition." }),
+      },
       resolve: (_root, args, ctx) => resolveTasksConnection(ctx, args.kind, args),
     },
     {
       name: "ExportTaskConnection",
-      fields: (c) => ({ totalCount: c.exposeInt("totalCount") }),
+      fields: (c) => ({
+        totalCount: c.int({
+          description: "Tasks in the list (with a filter: the matching ones).",
+          resolve: (connection) => (typeof connection.totalCount === "function" ? connection.totalCount() : connection.totalCount),
+        }),
+      }),
     },
     { name: "ExportTaskEdge" },
   ),

@@ -3,6 +3,7 @@ import { builder } from "./builder.js";
 import "./root.js";
 import "./scalars.js";
 import "./enums.js";
+import "./task-filter.js";
 import "./export-task.js";
 import "./export-task-download.js";
 import "./create-usage-export.js";

@@ -30,6 +30,8 @@ export interface GatewayHarnessOptions {
   idempotency?: IdempotencyRunner;
   /** Default: the emulator's origin plus the Alibaba hosts, as the app's emulator mode. */
   downloadPolicy?: (emulator: RunningEmulator) => DownloadUrlPolicy;
+  /** Bound on pages one scan (entity lookup, filtered walk) reads; default the gateway's. */
+  maxScanPages?: number;
 }
 
 export interface ExecuteOptions {
@@ -94,6 +96,7 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
         signal: request.signal,
         downloadPolicy,
         ...(options.idempotency ? { idempotency: options.idempotency } : {}),
+        ...(options.maxScanPages === undefined ? {} : { maxScanPages: options.maxScanPages }),
       });
     },
   });

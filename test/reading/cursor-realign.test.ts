@@ -41,12 +41,12 @@ describe("v2 cursors", () => {
     const anchor = { taskId: "10000123", createdAt: BASE, totalCount: 137 };
     const cursor = encodeCursor(61, anchor);
     expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(decodeCursorPosition(cursor, "after")).toEqual({ offset: 61, anchor });
+    expect(decodeCursorPosition(cursor, "after")).toEqual({ offset: 61, anchor, binding: null });
     expect(decodeCursor(cursor, "before")).toBe(61);
   });
 
   test("v1 cursors stay valid, without an anchor", () => {
-    expect(decodeCursorPosition(encodeCursor(5), "after")).toEqual({ offset: 5, anchor: null });
+    expect(decodeCursorPosition(encodeCursor(5), "after")).toEqual({ offset: 5, anchor: null, binding: null });
     expect(parseWindowArgs({ after: encodeCursor(5) })).toMatchObject({ lowerBound: 6, afterAnchor: null });
   });
 

@@ -1,9 +1,10 @@
 import { describe, expect, test } from "vitest";
-import { encodeCursor } from "../../src/reading/cursors.js";
+import { cursorAnchor, cursorBinding, encodeCursor, readCursor } from "../../src/reading/cursors.js";
 import { DEFAULT_WINDOW_SIZE, LOADER_PAGE_SIZE, MAX_WINDOW_SIZE, pageCount, pagesForRange } from "../../src/reading/paging.js";
 import {
   InvalidWindowError,
   decodeCursor,
+  decodeCursorPosition,
   needsTotalCount,
   parseWindowArgs,
   windowPageInfo,
@@ -48,6 +49,34 @@ describe("cursors", () => {
     }
   });
 
+  test("carry the binding of the list that issued them; another list's cursor is refused as cursor-mismatch", () => {
+    const tasks = cursorBinding("tasks", "USAGE_DETAIL", "");
+    const users = cursorBinding("tasks", "USER_USAGE", "");
+    expect(tasks).not.toBe(users);
+    expect(cursorBinding("tasks", "USAGE_DETAIL", "")).toBe(tasks);
+    const anchor = cursorAnchor({ taskId: "10000001", createTime: "2026-11-01T00:00:00Z" }, 30);
+    for (const cursor of [encodeCursor(7, null, tasks), encodeCursor(7, anchor, tasks)]) {
+      expect(readCursor(cursor)).toMatchObject({ offset: 7, binding: tasks });
+      expect(decodeCursorPosition(cursor, "after", { binding: tasks, acceptsUnbound: false }).offset).toBe(7);
+      expectRefused(() => decodeCursorPosition(cursor, "after", { binding: users, acceptsUnbound: true }), "after", "cursor-mismatch");
+      expectRefused(() => parseWindowArgs({ before: cursor }, { binding: users, acceptsUnbound: true }), "before", "cursor-mismatch");
+    }
+  });
+
+  test("unbound (older) cursors are taken only where the issuer says so", () => {
+    const tasks = cursorBinding("tasks", "USAGE_DETAIL", "");
+    expect(readCursor(encodeCursor(7))).toMatchObject({ offset: 7, binding: null });
+    expect(parseWindowArgs({ after: encodeCursor(7) }, { binding: tasks, acceptsUnbound: true }).lowerBound).toBe(8);
+    expectRefused(() => parseWindowArgs({ after: encodeCursor(7) }, { binding: tasks, acceptsUnbound: false }), "after", "cursor-mismatch");
+    // Without an issuer (callers that do not bind), any well-formed cursor is an offset.
+    expect(decodeCursor(encodeCursor(7, null, tasks), "after")).toBe(7);
+  });
+
+  test("a malformed binding makes a malformed cursor", () => {
+    const cursor = Buffer.from(JSON.stringify({ v: 1, o: 7, b: "short" })).toString("base64url");
+    expectRefused(() => decodeCursor(cursor, "after"), "after", "cursor-format");
+  });
+
   test("tolerate extra payload members (room for a neighbour fingerprint)", () => {
     const cursor = Buffer.from(JSON.stringify({ v: 1, o: 7, n: "abc" })).toString("base64url");
     expect(decodeCursor(cursor, "before")).toBe(7);
@@ -71,9 +100,12 @@ describe("cursors", () => {
 });
 
 describe("window sizes", () => {
-  test(`first/last at most ${MAX_WINDOW_SIZE}, not negative`, () => {
+  test(`first/last 1–${MAX_WINDOW_SIZE}`, () => {
     expect(parseWindowArgs({ first: MAX_WINDOW_SIZE }).first).toBe(MAX_WINDOW_SIZE);
-    expect(parseWindowArgs({ last: 0 }).last).toBe(0);
+    expect(parseWindowArgs({ last: 1 }).last).toBe(1);
+    // Below 1 is refused (it was an empty window before the day-one contract).
+    expectRefused(() => parseWindowArgs({ last: 0 }), "last", "min-1");
+    expectRefused(() => parseWindowArgs({ first: 0 }), "first", "min-1");
     expectRefused(() => parseWindowArgs({ first: MAX_WINDOW_SIZE + 1 }), "first", "max-100");
     expectRefused(() => parseWindowArgs({ last: 1000 }), "last", "max-100");
     expectRefused(() => parseWindowArgs({ first: -1 }), "first", "non-negative");
@@ -117,7 +149,9 @@ describe("windows match Relay's algorithm for every shape", () => {
 
   /** Plain checks (vitest's expect is too slow for 100k cases); returns what went wrong. */
   function check(total: number, args: ConnectionArgs): string | null {
-    const request = parseWindowArgs(args);
+    // Clients may no longer ask for 0 (first/last are 1–100), but the arithmetic still has to
+    // handle empty windows: sizes go in directly, cursors through the parser.
+    const request = { ...parseWindowArgs({ after: args.after ?? null, before: args.before ?? null }), first: args.first ?? null, last: args.last ?? null };
     // readTaskWindow: plan pages (knowing the total only when `last` needs it), read them, then
     // take the exact window now that the total is known.
     const planned = windowRange(request, needsTotalCount(request) ? total : undefined);

@@ -26,7 +26,11 @@ describe("upstreamFailureData", () => {
     expect(upstreamFailureData(new InvalidWindowError("before", "cursor-format", "before: not a cursor this gateway issued"))).toEqual({
       code: "BAD_USER_INPUT",
       message: "before: not a cursor this gateway issued",
-      extensions: { field: "before", rule: "cursor-format" },
+      extensions: {
+        field: "before",
+        rule: "cursor-format",
+        violations: [{ field: "before", rule: "cursor-format", message: "before: not a cursor this gateway issued" }],
+      },
     });
   });
 

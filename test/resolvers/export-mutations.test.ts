@@ -136,6 +136,10 @@ describe("input rules refuse before any upstream call", () => {
     ["empty task name", { taskName: "" }, "input.taskName", "task-name-format"],
     ["control character in task name", { taskName: "a\nb" }, "input.taskName", "task-name-format"],
     ["non-ASCII idempotency key", { idempotencyKey: "ключ" }, "input.idempotencyKey", "idempotency-key-format"],
+    ["start in the future", { startTime: iso(NOW + 60_000), endTime: iso(NOW + DAY) }, "input.startTime", "not-in-future"],
+    ["an empty domain list", { domainNames: [] }, "input.domainNames", "min-1-domain"],
+    ["a domain twice", { domainNames: ["a.example.com", "b.example.com", "a.example.com"] }, "input.domainNames", "distinct-domain-names"],
+    ["a domain twice in another case", { domainNames: ["a.example.com", "A.Example.COM"] }, "input.domainNames", "distinct-domain-names"],
   ];
 
   test.each(cases)("%s", async (_name, change, field, rule) => {
@@ -143,6 +147,53 @@ describe("input rules refuse before any upstream call", () => {
     expect(response.errors).toHaveLength(1);
     expect(response.errors![0]!.extensions).toMatchObject({ code: "BAD_USER_INPUT", field, rule });
     expect(h.totalCalls()).toBe(0);
+  });
+
+  test("every broken rule of an input is reported at once; field and rule name the first", async () => {
+    const response = await h.execute(CREATE, {
+      variables: {
+        input: {
+          ...base,
+          startTime: iso(NOW + DAY),
+          endTime: iso(NOW - DAY),
+          domainNames: ["a.example.com", "A.example.com", "bad name"],
+          taskName: "",
+        },
+      },
+    });
+    expect(response.errors).toHaveLength(1);
+    const extensions = response.errors![0]!.extensions!;
+    const violations = extensions["violations"] as { field: string; rule: string; message: string }[];
+    expect(violations.map((v) => [v.field, v.rule]).sort()).toEqual(
+      [
+        ["input.domainNames", "hostname"],
+        ["input.domainNames", "distinct-domain-names"],
+        ["input.endTime", "end-after-start"],
+        ["input.startTime", "not-in-future"],
+        ["input.taskName", "task-name-format"],
+      ].sort(),
+    );
+    expect(extensions).toMatchObject({ code: "BAD_USER_INPUT", field: violations[0]!.field, rule: violations[0]!.rule });
+    for (const violation of violations) expect(violation.message.startsWith(violation.field)).toBe(true);
+    expect(h.totalCalls()).toBe(0);
+  });
+
+  test("the span and the clock rules are reported with the field rules", async () => {
+    const response = await h.execute(CREATE, {
+      variables: { input: { ...base, startTime: iso(NOW - 400 * DAY), endTime: iso(NOW - 300 * DAY), group: "" } },
+    });
+    const violations = response.errors![0]!.extensions!["violations"] as { field: string; rule: string }[];
+    expect(violations.map((v) => v.rule).sort()).toEqual(["group-format", "max-1-year-back", "max-31-days"]);
+    expect(h.totalCalls()).toBe(0);
+  });
+
+  test("a single broken rule is a list of one", async () => {
+    const response = await h.execute(CREATE, { variables: { input: { ...base, taskName: "" } } });
+    expect(response.errors![0]!.extensions).toMatchObject({
+      field: "input.taskName",
+      rule: "task-name-format",
+      violations: [{ field: "input.taskName", rule: "task-name-format", message: response.errors![0]!.message }],
+    });
   });
 
   test("literal (non-variable) input is checked the same way", async () => {
@@ -155,6 +206,14 @@ describe("input rules refuse before any upstream call", () => {
     const response = await h.execute(CREATE_USER, { variables: { input: { startTime: END, endTime: START } } });
     expect(response.errors![0]!.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.endTime", rule: "end-after-start" });
     expect(h.totalCalls()).toBe(0);
+  });
+
+  test("deleting a task the upstream does not list is NOT_FOUND, naming the task", async () => {
+    const response = await h.execute(`mutation { deleteExportTask(input: { kind: USER_USAGE, taskId: "999999999" }) { deletedTaskId } }`);
+    expect(response.errors).toHaveLength(1);
+    expect(response.errors![0]!.extensions).toEqual({ code: "NOT_FOUND", kind: "USER_USAGE", taskId: "999999999" });
+    expect(response.errors![0]!.message).toMatch(/999999999/);
+    expect(response.data).toBeNull();
   });
 
   test("deleteExportTask refuses a malformed task id", async () => {

@@ -247,9 +247,21 @@ describe("input rules refuse before any upstream call", () => {
     ["not UTC seconds", { startTime: "2025-01-01T00:00Z" }, "input.startTime", "iso8601-utc-seconds"],
     ["group and domains", { group: "g", domainNames: ["cdn.example.com"] }, "input.group", "group-or-domain-names"],
     ["bad domain", { domainNames: ["a b"] }, "input.domainNames", "hostname"],
+    ["start in the future", { startTime: iso(NOW + DAY), endTime: iso(NOW + 2 * DAY) }, "input.startTime", "not-in-future"],
+    ["no domain", { domainNames: [] }, "input.domainNames", "min-1-domain"],
+    ["a domain twice", { domainNames: ["cdn.example.com", "CDN.example.com"] }, "input.domainNames", "distinct-domain-names"],
   ])("%s", async (_name, change, field, rule) => {
     const response = await h.execute(CREATE, { variables: { input: { ...base, ...change } } });
     expect(response.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field, rule });
+    expect(h.totalCalls()).toBe(0);
+  });
+
+  test("every broken rule at once, the one-year span among them", async () => {
+    const response = await h.execute(CREATE, {
+      variables: { input: { ...base, endTime: iso(oneYearLater(start) + 1000), domainNames: ["x.example.com", "x.example.com"], taskName: "" } },
+    });
+    const violations = response.errors?.[0]?.extensions?.["violations"] as { field: string; rule: string }[];
+    expect(violations.map((v) => v.rule).sort()).toEqual(["distinct-domain-names", "max-1-year", "task-name-format"]);
     expect(h.totalCalls()).toBe(0);
   });
 

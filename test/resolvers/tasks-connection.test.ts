@@ -1,6 +1,6 @@
 /** `tasks`, `task`, `node` and `_entities` against the real emulator through the real client. */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { encodeCursor } from "../../src/reading/cursors.js";
+import { cursorBinding, encodeCursor } from "../../src/reading/cursors.js";
 import type { ExportKind } from "../../src/upstream/types.js";
 import { startGatewayHarness, type GatewayHarness } from "../helpers/gateway-harness.js";
 
@@ -146,6 +146,9 @@ describe("refused windows", () => {
     [{ first: 101 }, "first", "max-100"],
     [{ last: 500 }, "last", "max-100"],
     [{ first: -1 }, "first", "non-negative"],
+    [{ first: 0 }, "first", "min-1"],
+    [{ last: 0 }, "last", "min-1"],
+    [{ last: 0, before: encodeCursor(10) }, "last", "min-1"],
     [{ after: "not-a-cursor" }, "after", "cursor-format"],
     [{ before: Buffer.from('{"v":9,"o":1}').toString("base64url") }, "before", "cursor-format"],
     [{ after: Buffer.from("[]").toString("base64url") }, "after", "cursor-format"],
@@ -153,6 +156,66 @@ describe("refused windows", () => {
     const response = await h.execute(TASKS, { variables: { kind: "USAGE_DETAIL", ...args } });
     expect(response.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field, rule });
     expect(h.totalCalls()).toBe(0);
+  });
+});
+
+describe("cursors are bound to the list that issued them", () => {
+  const FILTERED = `query Filtered($kind: ExportKind!, $filter: TaskFilter, $first: Int, $after: String, $last: Int, $before: String) {
+    tasks(kind: $kind, filter: $filter, first: $first, after: $after, last: $last, before: $before) { edges { cursor node { taskId } } }
+  }`;
+  async function cursorOf(kind: ExportKind, filter: Record<string, unknown> | null, index = 3): Promise<string> {
+    const response = await h.execute<{ tasks: { edges: Edge[] } }>(FILTERED, { variables: { kind, filter, first: index + 1 } });
+    expect(response.errors).toBeUndefined();
+    return response.data!.tasks.edges[index]!.cursor;
+  }
+  async function refusal(kind: ExportKind, filter: Record<string, unknown> | null, args: Record<string, unknown>) {
+    h.resetCalls();
+    const response = await h.execute(FILTERED, { variables: { kind, filter, ...args } });
+    expect(h.totalCalls()).toBe(0);
+    return response.errors?.[0]?.extensions;
+  }
+
+  test("a USAGE_DETAIL cursor given to USER_USAGE is refused, either way round, before any read", async () => {
+    const detail = await cursorOf("USAGE_DETAIL", null);
+    const user = await cursorOf("USER_USAGE", null);
+    expect(await refusal("USER_USAGE", null, { first: 5, after: detail })).toMatchObject({ code: "BAD_USER_INPUT", field: "after", rule: "cursor-mismatch" });
+    expect(await refusal("USAGE_DETAIL", null, { last: 5, before: user })).toMatchObject({ code: "BAD_USER_INPUT", field: "before", rule: "cursor-mismatch" });
+  });
+
+  test("a cursor of one filter is refused by another filter and by the plain list, and the other way round", async () => {
+    const failed = await cursorOf("USAGE_DETAIL", { status: ["SUCCESS"] });
+    const plain = await cursorOf("USAGE_DETAIL", null);
+    const mismatch = { code: "BAD_USER_INPUT", field: "after", rule: "cursor-mismatch" };
+    expect(await refusal("USAGE_DETAIL", { status: ["FAILED"] }, { first: 5, after: failed })).toMatchObject(mismatch);
+    expect(await refusal("USAGE_DETAIL", null, { first: 5, after: failed })).toMatchObject(mismatch);
+    expect(await refusal("USAGE_DETAIL", { status: ["SUCCESS"] }, { first: 5, after: plain })).toMatchObject(mismatch);
+    expect(await refusal("USER_USAGE", { status: ["SUCCESS"] }, { first: 5, after: failed })).toMatchObject(mismatch);
+  });
+
+  test("the same filter spelled differently takes the cursor; an empty filter is the plain list", async () => {
+    const cursor = await cursorOf("USAGE_DETAIL", { status: ["SUCCESS", "FAILED"], nameContains: "Report" });
+    const response = await h.execute(FILTERED, {
+      variables: { kind: "USAGE_DETAIL", filter: { nameContains: "rEPORT", status: ["FAILED", "SUCCESS", "FAILED"] }, first: 2, after: cursor },
+    });
+    expect(response.errors).toBeUndefined();
+    const plain = await cursorOf("USAGE_DETAIL", null);
+    const viaEmpty = await h.execute(FILTERED, { variables: { kind: "USAGE_DETAIL", filter: {}, first: 2, after: plain } });
+    expect(viaEmpty.errors).toBeUndefined();
+  });
+
+  test("cursors from before bindings (plain offsets) still work on the plain list, not on a filtered one", async () => {
+    const old = await tasks({ first: 3, after: encodeCursor(24) });
+    expect(old.edges.map((e) => e.node.taskId)).toEqual(truth.USAGE_DETAIL.slice(25, 28));
+    expect(await refusal("USAGE_DETAIL", { status: ["FAILED"] }, { first: 3, after: encodeCursor(24) })).toMatchObject({
+      code: "BAD_USER_INPUT",
+      field: "after",
+      rule: "cursor-mismatch",
+    });
+  });
+
+  test("a cursor another connection issued (usage points, later) is refused", async () => {
+    const points = encodeCursor(3, null, cursorBinding("usage.points", "10000001"));
+    expect(await refusal("USAGE_DETAIL", null, { first: 5, after: points })).toMatchObject({ code: "BAD_USER_INPUT", field: "after", rule: "cursor-mismatch" });
   });
 });
 

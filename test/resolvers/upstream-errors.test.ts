@@ -62,6 +62,7 @@ describe("toGatewayError", () => {
       code: "BAD_USER_INPUT",
       field: "after",
       rule: "cursor-format",
+      violations: [{ field: "after", rule: "cursor-format", message: "bad" }],
     });
     const bug = new TypeError("bug");
     expect(toGatewayError(bug)).toBe(bug);

@@ -75,10 +75,18 @@ describe("contract", () => {
     expect(fieldsOf("Query")).toMatchObject({ tasks: "ExportTaskConnection!", task: "ExportTask", node: "Node" });
     expect(argsOf("Query", "tasks")).toEqual({
       kind: "ExportKind! = USAGE_DETAIL",
+      // Day-one contract additions: filtered lists.
+      filter: "TaskFilter",
       first: "Int",
       after: "String",
       last: "Int",
       before: "String",
+    });
+    expect(fieldsOf("TaskFilter")).toEqual({
+      status: "[ExportTaskStatus!]",
+      createdAfter: "DateTime",
+      createdBefore: "DateTime",
+      nameContains: "String",
     });
     expect(argsOf("Query", "task")).toEqual({ kind: "ExportKind! = USAGE_DETAIL", taskId: "String!" });
     expect(argsOf("Query", "node")).toEqual({ id: "ID!" });
@@ -123,7 +131,14 @@ describe("contract", () => {
       taskName: "String",
       idempotencyKey: "String",
     });
-    expect(fieldsOf("CreateUsageExportPayload")).toEqual({ taskId: "String!", startTime: "DateTime!", endTime: "DateTime!", task: "ExportTask" });
+    expect(fieldsOf("CreateUsageExportPayload")).toEqual({
+      taskId: "String!",
+      // Day-one contract additions: the answer came from an earlier request with the same key.
+      replayed: "Boolean!",
+      startTime: "DateTime!",
+      endTime: "DateTime!",
+      task: "ExportTask",
+    });
     expect(fieldsOf("DeleteExportTaskInput")).toEqual({ kind: "ExportKind!", taskId: "String!" });
     expect(fieldsOf("DeleteExportTaskPayload")).toEqual({ deletedTaskId: "String!" });
   });

@@ -159,7 +159,12 @@ describe("standard execution answers", () => {
           message: "first must be at most 100",
           locations: [{ line: 1, column: 3 }],
           path: ["tasks"],
-          extensions: { field: "first", rule: "max-100", code: "BAD_USER_INPUT" },
+          extensions: {
+            field: "first",
+            rule: "max-100",
+            violations: [{ field: "first", rule: "max-100", message: "first must be at most 100" }],
+            code: "BAD_USER_INPUT",
+          },
         },
       ],
     });
@@ -175,7 +180,12 @@ describe("standard execution answers", () => {
           message: "after: not a cursor this gateway issued",
           locations: [{ line: 1, column: 38 }],
           path: ["bad"],
-          extensions: { field: "after", rule: "cursor-format", code: "BAD_USER_INPUT" },
+          extensions: {
+            field: "after",
+            rule: "cursor-format",
+            violations: [{ field: "after", rule: "cursor-format", message: "after: not a cursor this gateway issued" }],
+            code: "BAD_USER_INPUT",
+          },
         },
       ],
     });
