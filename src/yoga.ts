@@ -21,7 +21,8 @@ import type { TaskWatchHub } from "./live/index.js";
 import { countUpstreamCalls } from "./observability/counting-api.js";
 import type { Logger } from "./observability/logger.js";
 import type { GatewayMetrics } from "./observability/metrics.js";
-import { useAccessLog, useGraphQLMetrics, useReadiness, useRequestId, type ReadyAnswer } from "./observability/plugins.js";
+import { AccessLog } from "./observability/access-log.js";
+import { useGraphQLMetrics, useReadiness, useRequestId, type ReadyAnswer } from "./observability/plugins.js";
 import type { RequestLogContext } from "./observability/request-log-context.js";
 import { RequestTracker } from "./observability/request-tracker.js";
 import { RecentTotals } from "./reading/recent-totals.js";
@@ -96,7 +97,7 @@ export function gatewayPlugins(deps: GatewayYogaDeps, tracker: RequestTracker): 
       why: "before anything logs: every later line and the response carry the id",
       plugin: useRequestId({ tracker, now: monotonic, ...(deps.logContext ? { logContext: deps.logContext } : {}) }),
     },
-    { name: "access log", why: "sees every request, the refused ones too", plugin: useAccessLog({ logger, tracker, now: monotonic }) },
+    { name: "access log", why: "sees every request, the refused ones too", plugin: new AccessLog({ logger, tracker, now: monotonic }).plugin() },
     { name: "metrics", why: "counts every request, the refused ones too", plugin: useGraphQLMetrics(deps.metrics.registry) },
     { name: "CSRF prevention", why: "a cross-site form is refused before its body is read", plugin: useCsrfPrevention() },
     { name: "body limit", why: "413 before an oversized body is parsed", plugin: useRequestBodyLimit(config.limits.maxBodyBytes) },
