@@ -123,6 +123,7 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
     // Readiness must see the upstream itself, not the page cache.
     probeUpstream: (signal) => client.describeTasks("USAGE_DETAIL", { pageNumber: 1, pageSize: 1 }, { signal }),
     idempotencyStore: state.idempotency,
+    persistedQueries: state.persistedQueries,
     // exportTaskUpdated: with Redis one replica polls each watched task, the others follow.
     taskWatch: createGatewayTaskWatch({
       api,

@@ -13,6 +13,7 @@ import { useAuthentication } from "./auth/plugin.js";
 import { bundledGraphiQL, graphiqlOptions } from "./graphiql.js";
 import { useRequestBodyLimit } from "./http/body-limit.js";
 import { useCsrfPrevention } from "./http/csrf.js";
+import { useAutomaticPersistedQueries } from "./http/automatic-persisted-queries.js";
 import { useIdempotency } from "./http/idempotency-key.js";
 import { useOperationLimits } from "./http/operation-limits.js";
 import { useSafeRequestParsing } from "./http/safe-request-parsing.js";
@@ -28,6 +29,7 @@ import { RequestTracker } from "./observability/request-tracker.js";
 import { RecentTotals } from "./reading/recent-totals.js";
 import type { DownloadUrlPolicy } from "./exports/download-policy.js";
 import type { IdempotencyStore } from "./state/idempotency.js";
+import { createMemoryPersistedQueryStore, type PersistedQueryStore } from "./state/persisted-queries.js";
 import type { CdnExportApi } from "./upstream/types.js";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -54,6 +56,8 @@ export interface GatewayYogaOptions {
   idempotencyStore?: IdempotencyStore;
   /** Which DownloadUrls clients see; default https to Alibaba Cloud hosts only (context.ts). */
   downloadPolicy?: DownloadUrlPolicy;
+  /** Automatic persisted queries' documents (Redis with REDIS_URL); default a bounded in-memory LRU. */
+  persistedQueries?: PersistedQueryStore;
 }
 
 /** The same, plus what the listener (server.ts) owns. */
@@ -118,6 +122,16 @@ export function gatewayPlugins(deps: GatewayYogaDeps, tracker: RequestTracker): 
           plugin: useTrustedDocuments({
             documents: trusted.documents,
             onRefused: ({ reason, request }) => logger.info({ reason, requestId: requestIdOf(request) }, "operation refused: not a trusted document"),
+          }),
+        },
+    trusted !== null
+      ? null
+      : {
+          name: "automatic persisted queries",
+          why: "after authentication (a refused caller reads and registers nothing); off in trusted-documents mode",
+          plugin: useAutomaticPersistedQueries({
+            store: deps.persistedQueries ?? createMemoryPersistedQueryStore(),
+            onStoreError: (error, phase) => logger.warn({ err: error, phase }, "persisted query store failed"),
           }),
         },
     {

@@ -15,6 +15,7 @@ import {
   errorFromData,
   gatewayError,
   isErrorCode,
+  persistedQueryNotFound,
   requestTooLarge,
   unauthenticated,
 } from "../src/errors.js";
@@ -68,12 +69,17 @@ describe("the catalogue", () => {
     for (const [name, code] of Object.entries(ErrorCode)) expect(code).toBe(name);
     expect(isErrorCode("UPSTREAM_THROTTLED")).toBe(true);
     expect(isErrorCode("toString")).toBe(false);
-    expect(isErrorCode("PERSISTED_QUERY_NOT_FOUND")).toBe(false);
+    expect(isErrorCode("PERSISTED_QUERY_NOT_FOUND")).toBe(true);
+    expect(isErrorCode("PERSISTED_QUERY_MISMATCH")).toBe(false);
   });
 
   it("a refusal carries its HTTP status; a field's error carries none (the response stays 200)", () => {
     expect(badRequest("no").extensions).toEqual({ code: "BAD_REQUEST", http: { status: 400 } });
     expect(requestTooLarge(1024).extensions).toEqual({ code: "REQUEST_ENTITY_TOO_LARGE", limitBytes: 1024, http: { status: 413 } });
+    expect(requestTooLarge(1024).message).toBe("Request body too large: the limit is 1024 bytes (MAX_BODY_BYTES).");
+    // Apollo's persisted-queries link looks for this exact message (or the code) before resending the query.
+    expect(persistedQueryNotFound().message).toBe("PersistedQueryNotFound");
+    expect(persistedQueryNotFound().extensions).toEqual({ code: "PERSISTED_QUERY_NOT_FOUND", http: { status: 404 } });
     expect(unauthenticated("who?").extensions).toEqual({ code: "UNAUTHENTICATED", http: { status: 401, headers: { "WWW-Authenticate": "Bearer" } } });
     expect(gatewayError(ErrorCode.PERSISTED_QUERY_ONLY, "ids only", { reason: "unknown-document" }).extensions).toEqual({
       code: "PERSISTED_QUERY_ONLY",

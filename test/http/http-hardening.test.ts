@@ -38,6 +38,11 @@ describe("HTTP hardening with the embedded emulator", () => {
     const big = JSON.stringify({ query: TASKS, variables: { pad: "x".repeat(100_000) } });
     const res = await fetch(h.url, { method: "POST", headers: { "content-type": "application/json" }, body: big });
     expect(res.status).toBe(413);
+    // The answer states the limit: the variable to raise and its value.
+    const limit = h.config.limits.maxBodyBytes;
+    const refusal = ((await res.json()) as { errors: Array<{ message: string; extensions: Record<string, unknown> }> }).errors[0];
+    expect(refusal?.message).toBe(`Request body too large: the limit is ${limit} bytes (MAX_BODY_BYTES).`);
+    expect(refusal?.extensions).toMatchObject({ code: "REQUEST_ENTITY_TOO_LARGE", limitBytes: limit });
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
         controller.enqueue(new TextEncoder().encode(big));
@@ -46,6 +51,7 @@ describe("HTTP hardening with the embedded emulator", () => {
     });
     const chunked = await fetch(h.url, { method: "POST", headers: { "content-type": "application/json" }, body: stream, duplex: "half" } as RequestInit);
     expect(chunked.status).toBe(413);
+    expect(((await chunked.json()) as { errors: Array<{ message: string }> }).errors[0]?.message).toContain(`${limit} bytes (MAX_BODY_BYTES)`);
   });
 
   it("a small chunked body still runs; a malformed Content-Length is a 400 before parsing", async () => {
