@@ -1,6 +1,7 @@
 /**
  * The GraphQL side of the gateway: graphql-yoga at /graphql, its plugins in one ordered list
- * (`gatewayPlugins`), and the per-request context. The HTTP listener around it is server.ts.
+ * (`gatewayPlugins`), the per-request context, and graphql-ws on the same path running every
+ * operation through the same yoga instance. The HTTP listener around it is server.ts.
  */
 import type { GraphQLSchema } from "graphql";
 import { createYoga, type Plugin, type YogaLogger, type YogaServerInstance, type YogaServerOptions } from "graphql-yoga";
@@ -13,6 +14,7 @@ import { useAuthentication } from "./auth/plugin.js";
 import { bundledGraphiQL, graphiqlOptions } from "./graphiql.js";
 import { useRequestBodyLimit } from "./http/body-limit.js";
 import { useCsrfPrevention } from "./http/csrf.js";
+import { createGraphQLWsServer, type GraphQLWsServer } from "./http/graphql-ws.js";
 import { useAutomaticPersistedQueries } from "./http/automatic-persisted-queries.js";
 import { useIdempotency } from "./http/idempotency-key.js";
 import { useOperationLimits } from "./http/operation-limits.js";
@@ -152,7 +154,39 @@ export function gatewayPlugins(deps: GatewayYogaDeps, tracker: RequestTracker): 
 }
 
 export function createGatewayYoga(deps: GatewayYogaDeps): GatewayYoga {
+  return buildYoga(deps, new RequestTracker());
+}
+
+/** The GraphQL side with both its transports: yoga over HTTP (and SSE), and graphql-ws. */
+export interface GatewayGraphQL {
+  yoga: GatewayYoga;
+  /** graphql-ws on the same path: the listener hands it its upgrades. */
+  websocket: GraphQLWsServer;
+}
+
+export function createGatewayGraphQL(deps: GatewayYogaDeps): GatewayGraphQL {
+  const { config, logger } = deps;
   const tracker = new RequestTracker();
+  // One authenticator for both transports (one JWKS cache).
+  const authenticator = deps.authenticator ?? authenticatorFromConfig(config, logger);
+  const yoga = buildYoga({ ...deps, authenticator }, tracker);
+  const websocket = createGraphQLWsServer({
+    path: GRAPHQL_PATH,
+    getEnveloped: (initialContext) => yoga.getEnveloped(initialContext),
+    authenticate: authenticator,
+    accessLog: new AccessLog({ logger, tracker, now: deps.monotonic }),
+    trustedDocuments: config.trustedDocuments?.documents ?? null,
+    maxPayloadBytes: config.limits.maxBodyBytes,
+    allowedOrigins: config.corsOrigins,
+    onAuthFailure: (reason) => logger.info({ reason, transport: "graphql-ws" }, "authentication refused"),
+    onTrustedRefused: (reason) => logger.info({ reason, transport: "graphql-ws" }, "operation refused: not a trusted document"),
+    // Mostly clients breaking the protocol (a message over MAX_BODY_BYTES closes with 1009).
+    onSocketError: (error) => logger.info({ err: error, transport: "graphql-ws" }, "WebSocket connection failed"),
+  });
+  return { yoga, websocket };
+}
+
+function buildYoga(deps: GatewayYogaDeps, tracker: RequestTracker): GatewayYoga {
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema: deps.schema,
     graphqlEndpoint: GRAPHQL_PATH,
