@@ -13,6 +13,7 @@ import type { FormattedExecutionResult } from "graphql";
 import { createClient, type Client, type SubscribePayload } from "graphql-ws";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startIdentityProvider, TEST_AUDIENCE, TEST_ISSUER, type TestIdentityProvider } from "../helpers/jwks-server.js";
 import { postGraphQL, startServerHarness, type ServerHarness } from "../helpers/server-harness.js";
 import { subscribeSse } from "../helpers/sse-client.js";
 
@@ -76,10 +77,25 @@ async function createTask(h: ServerHarness, headers: Record<string, string> = {}
 
 describe("graphql-ws with authentication, scopes and the shared task watch", () => {
   let h: ServerHarness;
+  let idp: TestIdentityProvider;
   beforeAll(async () => {
-    h = await startServerHarness({ env: { LOG_LEVEL: "info", GATEWAY_API_KEYS: KEYS, EMULATOR_TASK_SECONDS: "2", CORS_ORIGINS: "https://app.example.com" } });
+    idp = await startIdentityProvider();
+    h = await startServerHarness({
+      env: {
+        LOG_LEVEL: "info",
+        GATEWAY_API_KEYS: KEYS,
+        GATEWAY_JWKS_URL: idp.jwksUrl,
+        GATEWAY_JWT_ISSUER: TEST_ISSUER,
+        GATEWAY_JWT_AUDIENCE: TEST_AUDIENCE,
+        EMULATOR_TASK_SECONDS: "2",
+        CORS_ORIGINS: "https://app.example.com",
+      },
+    });
   });
-  afterAll(() => h.close());
+  afterAll(async () => {
+    await h.close();
+    await idp.close();
+  });
 
   it("refuses a connection without credentials, or with a key the gateway does not know (close 4403)", async () => {
     for (const authorization of [undefined, "Bearer not-a-key", "Basic abc"]) {
@@ -93,6 +109,20 @@ describe("graphql-ws with authentication, scopes and the shared task watch", () 
     expect(h.logs.records().filter((r) => r["msg"] === "authentication refused" && r["transport"] === "graphql-ws").map((r) => r["reason"])).toEqual(
       expect.arrayContaining(["missing", "invalid", "malformed"]),
     );
+  });
+
+  it("takes a JWT as HTTP does: a valid one runs, an expired or forged one is refused", async () => {
+    const valid = client(h, `Bearer ${await idp.token({ scope: "export:read" })}`);
+    const ok = await run(valid, { query: "{ tasks(first: 1) { totalCount } }" });
+    expect(ok.error).toBeUndefined();
+    expect(ok.events[0]?.data?.["tasks"]).toMatchObject({ totalCount: expect.any(Number) as number });
+    await valid.dispose();
+    for (const options of [{ expired: true }, { forged: true }]) {
+      const refused = client(h, `Bearer ${await idp.token({ scope: "export:read", ...options })}`);
+      const { error } = await run(refused, { query: "{ __typename }" });
+      expect((error as { code?: number }).code).toBe(4403);
+      await refused.dispose();
+    }
   });
 
   it("a caller without export:read is refused by the schema, as over HTTP (FORBIDDEN)", async () => {
