@@ -64,6 +64,23 @@ describe("the README's error table", () => {
   });
 });
 
+describe("the README on HTTP statuses", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const section = (heading: string): string => {
+    const start = readme.indexOf(`\n## ${heading}\n`);
+    return readme.slice(start, readme.indexOf("\n## ", start + 1));
+  };
+
+  it("says a refused operation gets 400 only with Accept: application/graphql-response+json (test/http/http-hardening.test.ts checks it)", () => {
+    for (const heading of ["Errors", "Operation limits"]) {
+      const text = section(heading).replace(/\s+/g, " ");
+      expect(text, heading).toContain("application/graphql-response+json`");
+      expect(text, heading).toMatch(/`(Accept: )?application\/json`.*200/);
+    }
+    expect(section("Operation limits")).not.toContain("A refused operation is answered with HTTP 400");
+  });
+});
+
 describe("the catalogue", () => {
   it("codes are their own names; isErrorCode knows exactly them", () => {
     for (const [name, code] of Object.entries(ErrorCode)) expect(code).toBe(name);
