@@ -78,18 +78,20 @@ export class AccessLog {
         if (found === undefined) return;
         name(args, found.op);
         const { tracked, op } = found;
+        let streaming = false;
+        // Once, however the stream ends (completed, returned by the client, or failed).
+        const end = (): void => {
+          if (!streaming) return;
+          streaming = false;
+          tracked.openStreams--;
+          this.#writeWhenDone(tracked);
+        };
         return {
           onSubscribeResult: ({ result }) => {
             // A subscription refused before it streamed is answered (and logged) like a query.
             if (!isAsyncIterableValue(result)) return;
+            streaming = true;
             tracked.openStreams++;
-            let ended = false;
-            const end = (): void => {
-              if (ended) return;
-              ended = true;
-              tracked.openStreams--;
-              this.#writeWhenDone(tracked);
-            };
             return {
               onNext: ({ result: event }) => recordCodes(op, event.errors),
               onEnd: end,
@@ -98,8 +100,7 @@ export class AccessLog {
           // The source failed mid-stream: the stream ends with that error.
           onSubscribeError: ({ error }) => {
             op.errorCodes.push(codeOf(error));
-            tracked.openStreams = Math.max(0, tracked.openStreams - 1);
-            this.#writeWhenDone(tracked);
+            end();
           },
         };
       },
