@@ -118,11 +118,12 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
     // signed URL, once per host and reason: a refused host is refused for every task on every read.
     downloadPolicy: downloadUrlPolicy({
       origins: [...(emulator === null ? [] : [emulator.url]), ...config.upstream.downloadOrigins],
-      onRefused: reportOncePerHost((event) => logger.warn(event, "download URL refused: host not allowed")),
+      onRefused: reportOncePerHost((event) => logger.warn(event, "download URL refused")),
     }),
     // Readiness must see the upstream itself, not the page cache.
     probeUpstream: (signal) => client.describeTasks("USAGE_DETAIL", { pageNumber: 1, pageSize: 1 }, { signal }),
     idempotencyStore: state.idempotency,
+    persistedQueries: state.persistedQueries,
     // exportTaskUpdated: with Redis one replica polls each watched task, the others follow.
     taskWatch: createGatewayTaskWatch({
       api,

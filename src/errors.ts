@@ -13,6 +13,7 @@ export const ErrorCode = {
   GRAPHQL_VALIDATION_FAILED: "GRAPHQL_VALIDATION_FAILED",
   OPERATION_RESOLUTION_FAILURE: "OPERATION_RESOLUTION_FAILURE",
   PERSISTED_QUERY_ONLY: "PERSISTED_QUERY_ONLY",
+  PERSISTED_QUERY_NOT_FOUND: "PERSISTED_QUERY_NOT_FOUND",
   UNAUTHENTICATED: "UNAUTHENTICATED",
   FORBIDDEN: "FORBIDDEN",
   BAD_USER_INPUT: "BAD_USER_INPUT",
@@ -40,6 +41,7 @@ export const ERROR_HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   GRAPHQL_VALIDATION_FAILED: 400,
   OPERATION_RESOLUTION_FAILURE: 400,
   PERSISTED_QUERY_ONLY: 400,
+  PERSISTED_QUERY_NOT_FOUND: 404,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 200,
   BAD_USER_INPUT: 200,
@@ -84,6 +86,8 @@ export interface ErrorExtensionsByCode {
   OPERATION_RESOLUTION_FAILURE: NoExtensions;
   /** `arbitrary-operation`: a query text was sent; `unknown-document`: the id is not in the manifest. */
   PERSISTED_QUERY_ONLY: { reason?: "arbitrary-operation" | "unknown-document" | "missing-document-id" };
+  /** Automatic persisted queries: the hash is not (or no longer) registered; send the query with it. */
+  PERSISTED_QUERY_NOT_FOUND: NoExtensions;
   UNAUTHENTICATED: NoExtensions;
   FORBIDDEN: { requiredScopes?: string[] };
   /**
@@ -197,7 +201,15 @@ export function badRequest(message: string): GraphQLError {
 
 /** A body over MAX_BODY_BYTES, refused before it is parsed. */
 export function requestTooLarge(limitBytes: number): GraphQLError {
-  return gatewayError(ErrorCode.REQUEST_ENTITY_TOO_LARGE, "Request body too large", { limitBytes });
+  return gatewayError(ErrorCode.REQUEST_ENTITY_TOO_LARGE, `Request body too large: the limit is ${limitBytes} bytes (MAX_BODY_BYTES).`, { limitBytes });
+}
+
+/**
+ * Automatic persisted queries: a hash-only request whose hash is not registered. The message is
+ * the one Apollo's client (and others) look for before resending with the query text.
+ */
+export function persistedQueryNotFound(): GraphQLError {
+  return gatewayError(ErrorCode.PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound", {});
 }
 
 /** The cost budget (operation-limits.ts), reported as the validation error it is. */

@@ -4,6 +4,7 @@
  */
 import type { GraphiQLOptions } from "graphql-yoga";
 import type { GatewayConfig } from "./config.js";
+import { CSRF_HEADERS } from "./http/csrf.js";
 
 /** What GraphiQL shows on first open: the tasks connection, ready to run. */
 export const DEFAULT_GRAPHIQL_QUERY = `# Ctrl+Enter (or the ▶ button) runs the query.
@@ -33,6 +34,10 @@ export function graphiqlOptions(config: GatewayConfig): GraphiQLOptions | false 
   return {
     title: "cdn-export-gateway",
     defaultQuery: DEFAULT_GRAPHIQL_QUERY,
+    // GraphiQL runs subscriptions over SSE as a GET, which CSRF prevention refuses without a
+    // preflight header. The page sends one on every request: only a same-origin page (or one the
+    // CORS policy admits) can, so CSRF prevention stays exactly as strict for everyone else.
+    additionalHeaders: { [CSRF_HEADERS[0]]: "graphiql" },
     // With auth on, the Headers tab starts with the one header the user has to fill in.
     ...(config.auth.mode === "required" ? { defaultHeaders: JSON.stringify({ Authorization: "Bearer <your API key or JWT>" }, null, 2) } : {}),
   };

@@ -1,17 +1,19 @@
 /**
- * The HTTP face of the gateway: a node:http listener in front of the yoga instance (yoga.ts),
+ * The HTTP face of the gateway: a node:http listener in front of the yoga instance (yoga.ts)
+ * and of graphql-ws (its WebSocket upgrades on the GraphQL path),
  * GET /health (the process is alive), GET /ready (the upstream answered recently and the
  * listener is not draining; yoga's readiness check answers it), the metrics listener, and
  * graceful shutdown. Everything it talks to is passed in.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createGatewayTaskWatch, type TaskWatchHub } from "./live/index.js";
 import { startMetricsServer, type MetricsServer } from "./observability/metrics-server.js";
 import type { ReadyAnswer } from "./observability/plugins.js";
 import { createReadiness, type ReadinessCheck } from "./observability/readiness.js";
-import { createGatewayYoga, GRAPHQL_PATH, type GatewayYoga, type GatewayYogaOptions } from "./yoga.js";
+import { createGatewayGraphQL, GRAPHQL_PATH, type GatewayYoga, type GatewayYogaOptions } from "./yoga.js";
 
 export { GRAPHQL_PATH, type GatewayContext } from "./yoga.js";
 
@@ -81,7 +83,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     return { status: report.ready ? 200 : 503, body: { status, checks: report.checks } };
   }
 
-  const yoga = createGatewayYoga({ ...deps, now: deps.now ?? Date.now, monotonic, taskWatch, ready });
+  const { yoga, websocket } = createGatewayGraphQL({ ...deps, now: deps.now ?? Date.now, monotonic, taskWatch, ready });
 
   const server = createServer((req, res) => {
     if (draining) res.setHeader("connection", "close");
@@ -110,12 +112,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
     });
   });
 
+  // graphql-ws on the GraphQL path; a draining gateway takes no new connections.
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (draining) {
+      socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    websocket.handleUpgrade(req, socket, head);
+  });
+
   async function drainAndClose(): Promise<void> {
     draining = true;
     logger.info({ drainDelayMs: config.shutdown.drainDelayMs }, "shutting down: draining");
     if (config.shutdown.drainDelayMs > 0) await sleep(config.shutdown.drainDelayMs);
     // Subscription streams would hold their connections open until the force timeout: complete them.
     await taskWatch.close();
+    // WebSocket connections would hold the listener open too: close them (1001 Going away).
+    await websocket.close();
     if (server.listening) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

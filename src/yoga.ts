@@ -1,6 +1,7 @@
 /**
  * The GraphQL side of the gateway: graphql-yoga at /graphql, its plugins in one ordered list
- * (`gatewayPlugins`), and the per-request context. The HTTP listener around it is server.ts.
+ * (`gatewayPlugins`), the per-request context, and graphql-ws on the same path running every
+ * operation through the same yoga instance. The HTTP listener around it is server.ts.
  */
 import type { GraphQLSchema } from "graphql";
 import { createYoga, type Plugin, type YogaLogger, type YogaServerInstance, type YogaServerOptions } from "graphql-yoga";
@@ -13,6 +14,8 @@ import { useAuthentication } from "./auth/plugin.js";
 import { bundledGraphiQL, graphiqlOptions } from "./graphiql.js";
 import { useRequestBodyLimit } from "./http/body-limit.js";
 import { useCsrfPrevention } from "./http/csrf.js";
+import { createGraphQLWsServer, type GraphQLWsServer } from "./http/graphql-ws.js";
+import { useAutomaticPersistedQueries } from "./http/automatic-persisted-queries.js";
 import { useIdempotency } from "./http/idempotency-key.js";
 import { useOperationLimits } from "./http/operation-limits.js";
 import { useSafeRequestParsing } from "./http/safe-request-parsing.js";
@@ -22,12 +25,14 @@ import type { TaskWatchHub } from "./live/index.js";
 import { countUpstreamCalls } from "./observability/counting-api.js";
 import type { Logger } from "./observability/logger.js";
 import type { GatewayMetrics } from "./observability/metrics.js";
-import { useAccessLog, useGraphQLMetrics, useReadiness, useRequestId, type ReadyAnswer } from "./observability/plugins.js";
+import { AccessLog } from "./observability/access-log.js";
+import { useGraphQLMetrics, useReadiness, useRequestId, type ReadyAnswer } from "./observability/plugins.js";
 import type { RequestLogContext } from "./observability/request-log-context.js";
 import { RequestTracker } from "./observability/request-tracker.js";
 import { RecentTotals } from "./reading/recent-totals.js";
 import type { DownloadUrlPolicy } from "./exports/download-policy.js";
 import type { IdempotencyStore } from "./state/idempotency.js";
+import { createMemoryPersistedQueryStore, type PersistedQueryStore } from "./state/persisted-queries.js";
 import type { CdnExportApi } from "./upstream/types.js";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -54,6 +59,8 @@ export interface GatewayYogaOptions {
   idempotencyStore?: IdempotencyStore;
   /** Which DownloadUrls clients see; default https to Alibaba Cloud hosts only (context.ts). */
   downloadPolicy?: DownloadUrlPolicy;
+  /** Automatic persisted queries' documents (Redis with REDIS_URL); default a bounded in-memory LRU. */
+  persistedQueries?: PersistedQueryStore;
 }
 
 /** The same, plus what the listener (server.ts) owns. */
@@ -98,7 +105,7 @@ export function gatewayPlugins(deps: GatewayYogaDeps, tracker: RequestTracker): 
       plugin: useRequestId({ tracker, now: monotonic, ...(deps.logContext ? { logContext: deps.logContext } : {}) }),
     },
     { name: "error codes", why: "before the access log: every error gets its code (variables that do not coerce: BAD_USER_INPUT)", plugin: useVariableErrors() },
-    { name: "access log", why: "sees every request, the refused ones too", plugin: useAccessLog({ logger, tracker, now: monotonic }) },
+    { name: "access log", why: "sees every request, the refused ones too", plugin: new AccessLog({ logger, tracker, now: monotonic }).plugin() },
     { name: "metrics", why: "counts every request, the refused ones too", plugin: useGraphQLMetrics(deps.metrics.registry) },
     { name: "CSRF prevention", why: "a cross-site form is refused before its body is read", plugin: useCsrfPrevention() },
     { name: "body limit", why: "413 before an oversized body is parsed", plugin: useRequestBodyLimit(config.limits.maxBodyBytes) },
@@ -121,6 +128,16 @@ export function gatewayPlugins(deps: GatewayYogaDeps, tracker: RequestTracker): 
             onRefused: ({ reason, request }) => logger.info({ reason, requestId: requestIdOf(request) }, "operation refused: not a trusted document"),
           }),
         },
+    trusted !== null
+      ? null
+      : {
+          name: "automatic persisted queries",
+          why: "after authentication (a refused caller reads and registers nothing); off in trusted-documents mode",
+          plugin: useAutomaticPersistedQueries({
+            store: deps.persistedQueries ?? createMemoryPersistedQueryStore(),
+            onStoreError: (error, phase) => logger.warn({ err: error, phase }, "persisted query store failed"),
+          }),
+        },
     {
       name: "operation limits",
       why: "aliases, depth, tokens, directives, cost: refused at parse and validation, before any resolver or upstream call",
@@ -139,7 +156,39 @@ export function gatewayPlugins(deps: GatewayYogaDeps, tracker: RequestTracker): 
 }
 
 export function createGatewayYoga(deps: GatewayYogaDeps): GatewayYoga {
+  return buildYoga(deps, new RequestTracker());
+}
+
+/** The GraphQL side with both its transports: yoga over HTTP (and SSE), and graphql-ws. */
+export interface GatewayGraphQL {
+  yoga: GatewayYoga;
+  /** graphql-ws on the same path: the listener hands it its upgrades. */
+  websocket: GraphQLWsServer;
+}
+
+export function createGatewayGraphQL(deps: GatewayYogaDeps): GatewayGraphQL {
+  const { config, logger } = deps;
   const tracker = new RequestTracker();
+  // One authenticator for both transports (one JWKS cache).
+  const authenticator = deps.authenticator ?? authenticatorFromConfig(config, logger);
+  const yoga = buildYoga({ ...deps, authenticator }, tracker);
+  const websocket = createGraphQLWsServer({
+    path: GRAPHQL_PATH,
+    getEnveloped: (initialContext) => yoga.getEnveloped(initialContext),
+    authenticate: authenticator,
+    accessLog: new AccessLog({ logger, tracker, now: deps.monotonic }),
+    trustedDocuments: config.trustedDocuments?.documents ?? null,
+    maxPayloadBytes: config.limits.maxBodyBytes,
+    allowedOrigins: config.corsOrigins,
+    onAuthFailure: (reason) => logger.info({ reason, transport: "graphql-ws" }, "authentication refused"),
+    onTrustedRefused: (reason) => logger.info({ reason, transport: "graphql-ws" }, "operation refused: not a trusted document"),
+    // Mostly clients breaking the protocol (a message over MAX_BODY_BYTES closes with 1009).
+    onSocketError: (error) => logger.info({ err: error, transport: "graphql-ws" }, "WebSocket connection failed"),
+  });
+  return { yoga, websocket };
+}
+
+function buildYoga(deps: GatewayYogaDeps, tracker: RequestTracker): GatewayYoga {
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema: deps.schema,
     graphqlEndpoint: GRAPHQL_PATH,

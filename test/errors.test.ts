@@ -18,6 +18,7 @@ import {
   errorFromData,
   gatewayError,
   isErrorCode,
+  persistedQueryNotFound,
   requestTooLarge,
   taskNotFound,
   unauthenticated,
@@ -68,17 +69,39 @@ describe("the README's error table", () => {
   });
 });
 
+describe("the README on HTTP statuses", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const section = (heading: string): string => {
+    const start = readme.indexOf(`\n## ${heading}\n`);
+    return readme.slice(start, readme.indexOf("\n## ", start + 1));
+  };
+
+  it("says a refused operation gets 400 only with Accept: application/graphql-response+json (test/http/http-hardening.test.ts checks it)", () => {
+    for (const heading of ["Errors", "Operation limits"]) {
+      const text = section(heading).replace(/\s+/g, " ");
+      expect(text, heading).toContain("application/graphql-response+json`");
+      expect(text, heading).toMatch(/`(Accept: )?application\/json`.*200/);
+    }
+    expect(section("Operation limits")).not.toContain("A refused operation is answered with HTTP 400");
+  });
+});
+
 describe("the catalogue", () => {
   it("codes are their own names; isErrorCode knows exactly them", () => {
     for (const [name, code] of Object.entries(ErrorCode)) expect(code).toBe(name);
     expect(isErrorCode("UPSTREAM_THROTTLED")).toBe(true);
     expect(isErrorCode("toString")).toBe(false);
-    expect(isErrorCode("PERSISTED_QUERY_NOT_FOUND")).toBe(false);
+    expect(isErrorCode("PERSISTED_QUERY_NOT_FOUND")).toBe(true);
+    expect(isErrorCode("PERSISTED_QUERY_MISMATCH")).toBe(false);
   });
 
   it("a refusal carries its HTTP status; a field's error carries none (the response stays 200)", () => {
     expect(badRequest("no").extensions).toEqual({ code: "BAD_REQUEST", http: { status: 400 } });
     expect(requestTooLarge(1024).extensions).toEqual({ code: "REQUEST_ENTITY_TOO_LARGE", limitBytes: 1024, http: { status: 413 } });
+    expect(requestTooLarge(1024).message).toBe("Request body too large: the limit is 1024 bytes (MAX_BODY_BYTES).");
+    // Apollo's persisted-queries link looks for this exact message (or the code) before resending the query.
+    expect(persistedQueryNotFound().message).toBe("PersistedQueryNotFound");
+    expect(persistedQueryNotFound().extensions).toEqual({ code: "PERSISTED_QUERY_NOT_FOUND", http: { status: 404 } });
     expect(unauthenticated("who?").extensions).toEqual({ code: "UNAUTHENTICATED", http: { status: 401, headers: { "WWW-Authenticate": "Bearer" } } });
     expect(gatewayError(ErrorCode.PERSISTED_QUERY_ONLY, "ids only", { reason: "unknown-document" }).extensions).toEqual({
       code: "PERSISTED_QUERY_ONLY",

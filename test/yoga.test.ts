@@ -42,6 +42,7 @@ describe("gatewayPlugins", () => {
       "body limit",
       "safe parsing",
       "authentication",
+      "automatic persisted queries",
       "operation limits",
     ]);
     for (const entry of list) expect(entry.why).toMatch(/\S/);

@@ -34,9 +34,11 @@ export function useAuthentication(options: AuthenticationPluginOptions): Plugin<
   };
 
   return {
-    async onParams({ request, setResult }) {
+    async onParams({ request }) {
       const result = await authenticateOnce(request);
-      if (!result.ok) setResult({ errors: [result.error] });
+      // Thrown, not set as the result: later params hooks (yoga's own "Must provide query
+      // string.", persisted queries) must not run for a refused caller or answer in its place.
+      if (!result.ok) throw result.error;
     },
     async onContextBuilding({ context, extendContext }) {
       const result = await authenticateOnce(context.request);

@@ -20,7 +20,8 @@ function banner(emulator: RunningEmulator, config: EmulatorCliConfig): string {
     `  Tasks turn success after ${config.taskSeconds} s; quota ${config.quotaPerSecond} calls/s per AccessKey.`,
     ...(activeFaults.length === 0 ? [] : [`  Faults: ${activeFaults.map(([name, value]) => `${name}=${value}`).join(", ")}`]),
     "Point the gateway at it:",
-    `  CDN_ENDPOINT=${emulator.url} ALIBABA_CLOUD_ACCESS_KEY_ID=${emulator.accessKeyId} ALIBABA_CLOUD_ACCESS_KEY_SECRET=${secret} GATEWAY_AUTH=off npm start`,
+    // CDN_DOWNLOAD_ORIGINS: the emulator's download URLs are plain http on a loopback port.
+    `  CDN_ENDPOINT=${emulator.url} CDN_DOWNLOAD_ORIGINS=${emulator.url} ALIBABA_CLOUD_ACCESS_KEY_ID=${emulator.accessKeyId} ALIBABA_CLOUD_ACCESS_KEY_SECRET=${secret} GATEWAY_AUTH=off npm start`,
     "Press Ctrl+C to stop.",
   ].join("\n");
 }

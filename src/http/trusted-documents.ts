@@ -50,6 +50,23 @@ export function extractDocumentId(params: GraphQLParams, request: Request): stri
   return null;
 }
 
+/**
+ * The same rules for an operation that does not come through yoga's params (graphql-ws, whose
+ * messages always carry a `query` string: an empty one stands for "none"): the manifest's
+ * document for the id sent, or why it is refused.
+ */
+export function trustedDocumentFor(
+  documents: ReadonlyMap<string, string>,
+  params: GraphQLParams,
+  request: Request,
+): { query: string } | { refusal: TrustedDocumentRefusal } {
+  if (typeof params.query === "string" && params.query !== "") return { refusal: "arbitrary-operation" };
+  const id = extractDocumentId(params, request);
+  if (id === null) return { refusal: "missing-document-id" };
+  const query = findTrustedDocument(documents, id);
+  return query === null ? { refusal: "unknown-document" } : { query };
+}
+
 export function useTrustedDocuments(options: TrustedDocumentsOptions): Plugin {
   const refuse =
     (reason: TrustedDocumentRefusal) =>

@@ -1,14 +1,12 @@
 /**
- * Small yoga plugins for observability: readiness, request ids, one access-log line per
- * operation, and the GraphQL-level Prometheus metrics (on the gateway's own registry).
+ * Small yoga plugins for observability: readiness, request ids and the GraphQL-level Prometheus
+ * metrics (on the gateway's own registry). The access log is access-log.ts.
  */
-import { getOperationAST, type DocumentNode } from "graphql";
-import { isAsyncIterable, useReadinessCheck, type Plugin } from "graphql-yoga";
+import { useReadinessCheck, type Plugin } from "graphql-yoga";
 import { usePrometheus } from "@graphql-yoga/plugin-prometheus";
 import type { Registry } from "prom-client";
-import type { Logger } from "pino";
 import type { RequestLogContext } from "./request-log-context.js";
-import { requestIdFrom, type OperationRecord, type RequestTracker } from "./request-tracker.js";
+import { requestIdFrom, type RequestTracker } from "./request-tracker.js";
 
 /** What GET /ready answers: 200 or 503, and a body naming each check's result. */
 export interface ReadyAnswer {
@@ -48,100 +46,6 @@ export function useRequestId(options: RequestIdOptions): Plugin {
       if (tracked !== undefined) response.headers.set("x-request-id", tracked.requestId);
     },
   };
-}
-
-export interface AccessLogOptions {
-  logger: Logger;
-  tracker: RequestTracker;
-  now: () => number;
-}
-
-export interface AccessLogLine {
-  requestId: string;
-  method: string;
-  path: string;
-  status: number;
-  durationMs: number;
-  operationName: string | null;
-  operationType: string | null;
-  upstreamCalls: number;
-  errorCodes: string[];
-}
-
-/**
- * One line per GraphQL operation (one per HTTP request unless batching), written when the
- * response is ready: request id, operation, duration, upstream call count, error codes.
- * Never the query text, variables or headers (they may hold inputs or keys).
- */
-export function useAccessLog(options: AccessLogOptions): Plugin {
-  const { tracker, now } = options;
-  // An access line's keys are fixed (AccessLogLine): none can name a secret, so pino's key-path
-  // redaction, whose wildcard paths cost ~200 µs a line (the largest single cost of a cached
-  // query, bench case 3), is skipped for them. The value scrubber still runs on every line.
-  const logger = options.logger.child({}, { redact: { paths: [] } });
-  return {
-    onParams({ request, params }) {
-      tracker.get(request)?.operations.push({ name: params.operationName ?? null, type: null, errorCodes: [] });
-    },
-    onExecute({ args }) {
-      const request = (args.contextValue as { request?: Request }).request;
-      const op = request === undefined ? undefined : tracker.get(request)?.operations.at(-1);
-      if (op === undefined) return;
-      // envelop types `document`/`operationName` loosely; they are graphql-js execute args.
-      const document: DocumentNode = args.document as DocumentNode;
-      const operationName = args.operationName as string | null | undefined;
-      const ast = getOperationAST(document, operationName ?? undefined);
-      op.name = ast?.name?.value ?? op.name;
-      op.type = ast?.operation ?? null;
-    },
-    onResultProcess({ request, result }) {
-      const tracked = tracker.get(request);
-      if (tracked === undefined || isAsyncIterable(result)) return;
-      const results = Array.isArray(result) ? result : [result];
-      results.forEach((single, i) => {
-        const op = tracked.operations[i] ?? pushEmpty(tracked.operations);
-        for (const error of single.errors ?? []) {
-          const code = error.extensions?.code;
-          op.errorCodes.push(typeof code === "string" ? code : "UNKNOWN");
-        }
-      });
-    },
-    onResponse({ request, response }) {
-      const tracked = tracker.get(request);
-      if (tracked === undefined) return;
-      const base = {
-        requestId: tracked.requestId,
-        method: request.method,
-        path: pathOf(request.url),
-        status: response.status,
-        durationMs: Math.round((now() - tracked.startedAt) * 10) / 10,
-        upstreamCalls: tracked.upstreamCalls,
-      };
-      if (tracked.operations.length === 0) {
-        // Not a GraphQL operation (GraphiQL page, CORS preflight, refused body...).
-        logger.info({ ...base, operationName: null, operationType: null, errorCodes: [] } satisfies AccessLogLine, "http request");
-        return;
-      }
-      for (const op of tracked.operations) {
-        const line: AccessLogLine = { ...base, operationName: op.name, operationType: op.type, errorCodes: [...new Set(op.errorCodes)] };
-        logger.info(line, "graphql operation");
-      }
-    },
-  };
-}
-
-/** The path of an absolute request URL, without parsing all of it (one access line per request). */
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start === -1) return "/";
-  const end = url.search(/[?#]/);
-  return end === -1 || end < start ? url.slice(start) : url.slice(start, end);
-}
-
-function pushEmpty(operations: OperationRecord[]): OperationRecord {
-  const op: OperationRecord = { name: null, type: null, errorCodes: [] };
-  operations.push(op);
-  return op;
 }
 
 /**

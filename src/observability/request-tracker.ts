@@ -12,18 +12,31 @@ export interface OperationRecord {
   errorCodes: string[];
 }
 
+/** What the access line says about the response that carried the operations. */
+export interface ResponseFacts {
+  method: string;
+  path: string;
+  status: number;
+}
+
 export interface TrackedRequest {
   requestId: string;
   startedAt: number;
   upstreamCalls: number;
   operations: OperationRecord[];
+  /** Set once the response is out; null before. */
+  response: ResponseFacts | null;
+  /** Subscription streams still running: the access line waits for them. */
+  openStreams: number;
+  /** The access line was written. */
+  logged: boolean;
 }
 
 export class RequestTracker {
   readonly #byRequest = new WeakMap<Request, TrackedRequest>();
 
   begin(request: Request, requestId: string, startedAt: number): TrackedRequest {
-    const tracked: TrackedRequest = { requestId, startedAt, upstreamCalls: 0, operations: [] };
+    const tracked: TrackedRequest = { requestId, startedAt, upstreamCalls: 0, operations: [], response: null, openStreams: 0, logged: false };
     this.#byRequest.set(request, tracked);
     return tracked;
   }

@@ -1,6 +1,6 @@
 /**
- * The state replicas share (`REDIS_URL`): the upstream quota's permits, page-cache invalidations
- * and idempotency records. With Redis they live there, so every replica sees the same permits and
+ * The state replicas share (`REDIS_URL`): the upstream quota's permits, page-cache invalidations,
+ * idempotency records and automatic persisted queries. With Redis they live there, so every replica sees the same permits and
  * the same keys; without it, in-process versions with the same behaviour serve one replica (the
  * upstream client's quota keeps its permits in process when there is no `quotaStore`).
  *
@@ -16,6 +16,7 @@ import { createRedisIdempotencyStore } from "./idempotency-redis.js";
 import type { PermitStore } from "./quota/permit-store.js";
 import { RedisPermitStore } from "./quota/redis-permit-store.js";
 import type { RedisConnections } from "./redis.js";
+import { createMemoryPersistedQueryStore, createRedisPersistedQueryStore, type PersistedQueryStore } from "./persisted-queries.js";
 
 /** A health probe of the shared state, in the shape /ready runs (observability/readiness.ts). */
 export interface SharedStateCheck {
@@ -42,6 +43,8 @@ export interface SharedState {
   readonly quotaStore: PermitStore | null;
   readonly bus: InvalidationBus;
   readonly idempotency: IdempotencyStore;
+  /** Automatic persisted queries' documents by hash (bounded LRU in memory mode). */
+  readonly persistedQueries: PersistedQueryStore;
   /** `redis` (non-critical) in Redis mode; none in memory mode. */
   readonly readinessChecks: readonly SharedStateCheck[];
   /** The connections, in Redis mode (tests, diagnostics). */
@@ -60,6 +63,7 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
       quotaStore: null,
       bus,
       idempotency: createMemoryIdempotencyStore(options.now ? { now: options.now } : {}),
+      persistedQueries: createMemoryPersistedQueryStore(),
       readinessChecks: [],
       redis: null,
       close: () => bus.close(),
@@ -96,6 +100,7 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     quotaStore: new RedisPermitStore({ redis: redis.commands, keyPrefix: `${options.keyPrefix}quota` }),
     bus,
     idempotency: createRedisIdempotencyStore({ redis: redis.commands, prefix: options.keyPrefix }),
+    persistedQueries: createRedisPersistedQueryStore({ redis: redis.commands, prefix: options.keyPrefix }),
     readinessChecks: [{ name: "redis", critical: false, check: () => Promise.resolve(redis.isRedisHealthy()) }],
     redis,
     close() {

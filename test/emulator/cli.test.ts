@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { readEmulatorCliConfig } from "../../src/emulator/cli-config.js";
 import { DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET } from "../../src/emulator/index.js";
+import { postGraphQL, startServerHarness } from "../helpers/server-harness.js";
 import { callV3 } from "./signed-call.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -58,6 +59,33 @@ describe("npm run emulator", () => {
     const [code] = (await once(run.child, "exit")) as [number | null];
     expect(code).toBe(0);
     expect(run.output().stdout).toContain("emulator stopped");
+  });
+
+  it("prints a gateway command that works: finished tasks come with their download", async () => {
+    const run = runCli({ EMULATOR_PORT: "0" });
+    await waitForUrl(run);
+    const command = /^\s*(CDN_ENDPOINT=.*) npm start$/m.exec(run.output().stdout)?.[1];
+    expect(command).toBeDefined();
+    // The command's variables, as a shell would hand them to `npm start`.
+    const env = Object.fromEntries((command ?? "").split(/\s+/).map((pair) => pair.split("=", 2) as [string, string]));
+    expect(Object.keys(env)).toEqual(expect.arrayContaining(["CDN_ENDPOINT", "CDN_DOWNLOAD_ORIGINS", "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"]));
+    const gateway = await startServerHarness({ env: { ...env, LOG_LEVEL: "warn" } });
+    try {
+      const res = await postGraphQL(gateway.url, "{ tasks(first: 20) { edges { node { taskId status download { ready url } } } } }");
+      expect(res.body.errors).toBeUndefined();
+      const tasks = (res.body.data as { tasks: { edges: Array<{ node: { status: string; download: { ready: boolean; url: string | null } } }> } }).tasks.edges;
+      const finished = tasks.filter((edge) => edge.node.status === "SUCCESS");
+      expect(finished.length).toBeGreaterThan(0);
+      for (const { node } of finished) {
+        expect(node.download.ready).toBe(true);
+        expect(node.download.url?.startsWith(`${env["CDN_ENDPOINT"]}/`)).toBe(true);
+      }
+      expect(gateway.logs.records().filter((r) => r["msg"] === "download URL refused")).toEqual([]);
+    } finally {
+      await gateway.close();
+      run.child.kill("SIGTERM");
+      await once(run.child, "exit");
+    }
   });
 
   it("never prints a secret the user supplied", async () => {

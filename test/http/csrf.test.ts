@@ -35,6 +35,15 @@ describe("CSRF prevention", () => {
     expect(allowed).toEqual({ status: 200, body: { data: { ok: true } } });
   });
 
+  it("an EventSource GET (a subscription, accept: text/event-stream) is refused too: GraphiQL sends the header itself", async () => {
+    const refused = await yoga.fetch("http://gateway.test/graphql?query=subscription%20%7B%20ok%20%7D", { headers: { accept: "text/event-stream" } });
+    const text = await refused.text();
+    // Answered in the stream's own format: one error event, and nothing ran.
+    expect(text).toContain('"code":"BAD_REQUEST"');
+    expect(text).toContain("x-graphql-yoga-csrf");
+    expect(text).not.toContain('"data"');
+  });
+
   it("the headers are the ones GraphQL clients send", () => {
     expect(CSRF_HEADERS).toEqual(expect.arrayContaining(["x-graphql-yoga-csrf", "graphql-require-preflight", "apollo-require-preflight"]));
   });

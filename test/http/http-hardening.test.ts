@@ -34,10 +34,40 @@ describe("HTTP hardening with the embedded emulator", () => {
     expect(res.status).toBe(400);
   });
 
+  it("a refused operation gets 400 only with Accept: application/graphql-response+json, 200 with application/json; other refusals keep theirs", async () => {
+    const statusOf = async (body: string, accept?: string): Promise<[number, unknown]> => {
+      const res = await fetch(h.url, { method: "POST", headers: { "content-type": "application/json", ...(accept === undefined ? {} : { accept }) }, body });
+      const json = (await res.json()) as { errors?: Array<{ extensions?: { code?: unknown } }> };
+      return [res.status, json.errors?.[0]?.extensions?.code];
+    };
+    const refusedOperations = [
+      [JSON.stringify({ query: "{ tasks(" }), "GRAPHQL_PARSE_FAILED"],
+      [JSON.stringify({ query: "{ nope }" }), "GRAPHQL_VALIDATION_FAILED"],
+      // An operation limit (16 aliases, over MAX_ALIASES).
+      [JSON.stringify({ query: `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: __typename`).join(" ")} }` }), "GRAPHQL_VALIDATION_FAILED"],
+    ] as const;
+    for (const [body, code] of refusedOperations) {
+      expect(await statusOf(body, "application/graphql-response+json")).toEqual([400, code]);
+      expect(await statusOf(body, "application/json")).toEqual([200, code]);
+      expect(await statusOf(body, "*/*")).toEqual([200, code]);
+      expect(await statusOf(body)).toEqual([200, code]);
+    }
+    // The gateway's own refusals: the same status whatever Accept says.
+    for (const accept of ["application/json", "application/graphql-response+json"]) {
+      expect(await statusOf("{not json", accept)).toEqual([400, "BAD_REQUEST"]);
+      expect(await statusOf(JSON.stringify({ query: "query A { __typename }", operationName: "B" }), accept)).toEqual([400, "OPERATION_RESOLUTION_FAILURE"]);
+    }
+  });
+
   it("a body over MAX_BODY_BYTES is refused with 413, with or without content-length", async () => {
     const big = JSON.stringify({ query: TASKS, variables: { pad: "x".repeat(100_000) } });
     const res = await fetch(h.url, { method: "POST", headers: { "content-type": "application/json" }, body: big });
     expect(res.status).toBe(413);
+    // The answer states the limit: the variable to raise and its value.
+    const limit = h.config.limits.maxBodyBytes;
+    const refusal = ((await res.json()) as { errors: Array<{ message: string; extensions: Record<string, unknown> }> }).errors[0];
+    expect(refusal?.message).toBe(`Request body too large: the limit is ${limit} bytes (MAX_BODY_BYTES).`);
+    expect(refusal?.extensions).toMatchObject({ code: "REQUEST_ENTITY_TOO_LARGE", limitBytes: limit });
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
         controller.enqueue(new TextEncoder().encode(big));
@@ -46,6 +76,7 @@ describe("HTTP hardening with the embedded emulator", () => {
     });
     const chunked = await fetch(h.url, { method: "POST", headers: { "content-type": "application/json" }, body: stream, duplex: "half" } as RequestInit);
     expect(chunked.status).toBe(413);
+    expect(((await chunked.json()) as { errors: Array<{ message: string }> }).errors[0]?.message).toContain(`${limit} bytes (MAX_BODY_BYTES)`);
   });
 
   it("a small chunked body still runs; a malformed Content-Length is a 400 before parsing", async () => {

@@ -31,6 +31,11 @@ describe("GraphiQL page", () => {
     expect(html).toContain("pageInfo");
   });
 
+  it("sends CSRF prevention's header on its own requests (its SSE subscriptions are GETs)", async () => {
+    const html = await (await fetch(h.url, { headers: { accept: "text/html" } })).text();
+    expect(html).toContain('"additionalHeaders":{"x-graphql-yoga-csrf":"graphiql"}');
+  });
+
   it("is off with GRAPHIQL=off (a browser GET gets no page)", async () => {
     const off = await startServerHarness({ env: { GRAPHIQL: "off" } });
     try {
