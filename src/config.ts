@@ -14,6 +14,8 @@ import { Credentials } from "./upstream/credentials.js";
 import type { OperationLimits } from "./http/operation-limits.js";
 import { LOG_LEVELS, type LogLevel } from "./observability/logger.js";
 import { ManifestError, readTrustedDocuments, type TrustedDocuments } from "./http/trusted-documents-manifest.js";
+import { tracingFromEnv } from "./config-tracing.js";
+import type { TracingSettings } from "./observability/tracing-settings.js";
 
 /** The gateway's bad variable (`variable`, and a message that never holds the value). */
 export class ConfigError extends EnvError {
@@ -104,6 +106,8 @@ export interface GatewayConfig {
     /** In-flight requests get this long to finish; then connections are cut. */
     timeoutMs: number;
   };
+  /** OpenTelemetry tracing from the standard OTEL_* variables (config-tracing.ts); null = off. */
+  tracing: TracingSettings | null;
 }
 
 export type { Env } from "./config-env.js";
@@ -311,6 +315,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   const emulator = emulatorConfig(vars);
   const subscriptions = subscriptionPolling(vars);
   const trusted = trustedDocuments(vars.TRUSTED_DOCUMENTS);
+  const tracing = tracingFromEnv(env);
+  if (!tracing.ok) throw new ConfigError(tracing.variable, tracing.problem);
 
   return {
     nodeEnv: vars.NODE_ENV,
@@ -348,6 +354,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     },
     metrics: vars.METRICS_PORT === 0 ? null : { host: vars.METRICS_HOST, port: vars.METRICS_PORT },
     shutdown: { drainDelayMs: vars.SHUTDOWN_DRAIN_DELAY_MS, timeoutMs: vars.SHUTDOWN_TIMEOUT_MS },
+    tracing: tracing.value,
   };
 }
 
@@ -365,5 +372,6 @@ export function configSecrets(config: GatewayConfig): string[] {
     const password = new URL(config.redisUrl.reveal()).password;
     if (password !== "") out.push(password, decodeURIComponent(password));
   }
+  if (config.tracing !== null) out.push(...Object.values(config.tracing.headers()));
   return out;
 }

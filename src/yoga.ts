@@ -24,6 +24,8 @@ import type { GatewayMetrics } from "./observability/metrics.js";
 import { useAccessLog, useGraphQLMetrics, useReadiness, useRequestId, type ReadyAnswer } from "./observability/plugins.js";
 import type { RequestLogContext } from "./observability/request-log-context.js";
 import { RequestTracker } from "./observability/request-tracker.js";
+import { tracingActive } from "./observability/spans.js";
+import { useTracing } from "./observability/tracing-plugin.js";
 import { RecentTotals } from "./reading/recent-totals.js";
 import type { DownloadUrlPolicy } from "./exports/download-policy.js";
 import type { IdempotencyStore } from "./state/idempotency.js";
@@ -96,6 +98,8 @@ export function gatewayPlugins(deps: GatewayYogaDeps, tracker: RequestTracker): 
       why: "before anything logs: every later line and the response carry the id",
       plugin: useRequestId({ tracker, now: monotonic, ...(deps.logContext ? { logContext: deps.logContext } : {}) }),
     },
+    // Only with an OTLP endpoint (observability/tracing.ts started the SDK): otherwise not in the list at all.
+    tracingActive() ? { name: "tracing", why: "wraps execution in the operation span: resolvers, page reads and upstream calls become its children", plugin: useTracing() } : null,
     { name: "access log", why: "sees every request, the refused ones too", plugin: useAccessLog({ logger, tracker, now: monotonic }) },
     { name: "metrics", why: "counts every request, the refused ones too", plugin: useGraphQLMetrics(deps.metrics.registry) },
     { name: "CSRF prevention", why: "a cross-site form is refused before its body is read", plugin: useCsrfPrevention() },
