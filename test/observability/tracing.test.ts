@@ -118,6 +118,16 @@ describe("one request, one trace", () => {
     expect(named(again, DESCRIBE)).toEqual([]);
   });
 
+  it("an unsampled caller's trace stays unsampled (parentbased_always_on), its log lines still name it", async () => {
+    const traceId = hex(16);
+    await postGraphQL(h.url, TASKS, { variables: { first: 3 }, headers: { traceparent: `00-${traceId}-${hex(8)}-00`, "x-request-id": "trace-unsampled-1" } });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(mem.spans().filter((span) => span.traceId === traceId)).toEqual([]);
+    const lines = h.logs.records().filter((line) => line.requestId === "trace-unsampled-1");
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line.traceId).toBe(traceId);
+  });
+
   it("identical reads in flight: one miss goes upstream, the others are shared", async () => {
     await freshUserUsagePages();
     emulator.setFaults({ latencyMs: 200 });
