@@ -33,8 +33,11 @@ import type { TracingSettings } from "./tracing-settings.js";
 export type { TracingSettings } from "./tracing-settings.js";
 
 export interface Tracing {
-  /** The SDK's own complaints (an export that failed) go to the gateway's log from now on. */
-  logTo(logger: Pick<Logger, "warn" | "error">): void;
+  /**
+   * The SDK's own complaints (an export the collector refused or never got) go to the gateway's
+   * log from now on, as warnings: a collector outage costs traces, not answers.
+   */
+  logTo(logger: Pick<Logger, "warn">): void;
   /** Exports every finished span now. */
   forceFlush(): Promise<void>;
   /** Exports what is left, then stops tracing and unregisters everything it registered. */
@@ -94,7 +97,7 @@ export async function startTracing(settings: TracingSettings, options: TracingOp
     logTo(logger) {
       diag.setLogger(
         {
-          error: (message) => logger.error({ source: "opentelemetry" }, message),
+          error: (message) => logger.warn({ source: "opentelemetry" }, message),
           warn: (message) => logger.warn({ source: "opentelemetry" }, message),
           info: () => undefined,
           debug: () => undefined,
