@@ -7,8 +7,8 @@ import { createTypeScriptImportResolver } from "eslint-import-resolver-typescrip
 /** Top to bottom. Each entry: a name and the files it holds. */
 export const LAYERS = [
   { name: "composition", files: ["src/@(main|app).ts"] },
-  { name: "server", files: ["src/@(server|yoga|config|config-env).ts"] },
-  { name: "plugins", files: ["src/http/**", "src/auth/!(principal).ts", "src/observability/!(logger|secret-forms).ts"] },
+  { name: "server", files: ["src/@(server|yoga|config|config-env|config-tracing).ts"] },
+  { name: "plugins", files: ["src/http/**", "src/auth/!(principal).ts", "src/observability/!(logger|secret-forms|spans).ts"] },
   { name: "schema", files: ["src/schema/**"] },
   { name: "resolvers", files: ["src/resolvers/**"] },
   { name: "context", files: ["src/@(context).ts"] },
@@ -17,7 +17,7 @@ export const LAYERS = [
   { name: "reading", files: ["src/reading/**"] },
   { name: "upstream", files: ["src/upstream/**"] },
   { name: "state", files: ["src/state/**"] },
-  { name: "foundation", files: ["src/@(errors).ts", "src/auth/@(principal).ts", "src/observability/@(logger|secret-forms).ts"] },
+  { name: "foundation", files: ["src/@(errors).ts", "src/auth/@(principal).ts", "src/observability/@(logger|secret-forms|spans).ts"] },
 ];
 
 /** The emulator is a program of its own beside the gateway: only the composition root starts it. */

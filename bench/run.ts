@@ -12,6 +12,7 @@ import { ensureBuilt } from "./lib/build.js";
 import type { BenchCase, SharedFigures } from "./lib/case.js";
 import { CaseScope } from "./lib/case-scope.js";
 import { parseBenchOptions, type BenchOptions } from "./lib/options.js";
+import { startOtlpSink, tracingEnv, type OtlpSink } from "./lib/otlp-sink.js";
 import { finiteOrNull, resultsFileSchema, smokeProblems, writeResults, type CaseResult } from "./lib/results.js";
 import { round } from "./lib/stats.js";
 import { formatTable } from "./lib/table.js";
@@ -29,11 +30,14 @@ interface RunState {
   logDir: string;
   workers: WorkerPool;
   shared: SharedFigures;
+  /** `--tracing`: where every gateway sends its spans. */
+  sink: OtlpSink | null;
 }
 
 async function runCase(bench: BenchCase, run: RunState): Promise<CaseResult> {
-  const { options, logDir, workers, shared } = run;
-  const scope = new CaseScope({ caseId: bench.id, quick: options.quick, build: options.gateway, logDir, profile: options.profile, workers, shared, log });
+  const { options, logDir, workers, shared, sink } = run;
+  const scope = new CaseScope({ caseId: bench.id, quick: options.quick, build: options.gateway, logDir, profile: options.profile, workers, shared, log, ...(sink === null ? {} : { gatewayEnv: tracingEnv(sink) }) });
+  const sinkBefore = sink?.stats();
   const startedAt = performance.now();
   const base = { id: bench.id, name: bench.name, target: bench.target, quick: options.quick };
   try {
@@ -47,7 +51,7 @@ async function runCase(bench: BenchCase, run: RunState): Promise<CaseResult> {
       checks: outcome.checks,
       pass: outcome.checks.length > 0 && outcome.checks.every((check) => check.pass),
       summary: outcome.summary,
-      notes: outcome.notes ?? [],
+      notes: [...(outcome.notes ?? []), ...(sink === null || sinkBefore === undefined ? [] : [tracingNote(sink, sinkBefore)])],
       durationMs: Math.round(performance.now() - startedAt),
     };
   } catch (error) {
@@ -57,6 +61,11 @@ async function runCase(bench: BenchCase, run: RunState): Promise<CaseResult> {
   } finally {
     await scope.close();
   }
+}
+
+function tracingNote(sink: OtlpSink, before: { exports: number; bytes: number }): string {
+  const now = sink.stats();
+  return `tracing on (always_on, OTLP/protobuf to a local sink): ${now.exports - before.exports} exports, ${((now.bytes - before.bytes) / 1024).toFixed(0)} KiB of spans`;
 }
 
 /** Runs `work` over `items`, at most `parallel` at a time, in order of starting. */
@@ -81,7 +90,9 @@ async function main(): Promise<void> {
   log(`${options.quick ? "quick run" : "full run"}: ${cases.length} case(s), gateway from ${options.gateway}, process logs in ${logDir}`);
 
   const startedAt = performance.now();
-  const run: RunState = { options, logDir, workers: new WorkerPool(), shared: {} };
+  const sink = options.tracing ? await startOtlpSink() : null;
+  if (sink !== null) log(`tracing on: every gateway exports every span to ${sink.url}`);
+  const run: RunState = { options, logDir, workers: new WorkerPool(), shared: {}, sink };
   const results: CaseResult[] = [];
   run.workers.startCommon();
   try {
@@ -95,6 +106,7 @@ async function main(): Promise<void> {
     });
   } finally {
     await run.workers.close();
+    await sink?.close();
   }
   await writeResults(options.out, results);
   process.stdout.write(`\n${formatTable(results)}\n\nTotal ${((performance.now() - startedAt) / 1000).toFixed(0)} s; results in ${options.out}\n`);

@@ -8,6 +8,7 @@ import { configSecrets, type GatewayConfig } from "./config.js";
 import type { RunningEmulator } from "./emulator/types.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 import { RequestLogContext } from "./observability/request-log-context.js";
+import { withTraceLogFields } from "./observability/spans.js";
 import { combineObservers, createMetrics, upstreamLogObserver, type GatewayMetrics } from "./observability/metrics.js";
 import { schema } from "./schema/index.js";
 import { createGateway, type Gateway, type GatewayDeps } from "./server.js";
@@ -45,14 +46,15 @@ export interface App {
 }
 
 export async function startApp(config: GatewayConfig, options: AppOptions = {}): Promise<App> {
-  // Every line written while a request is handled carries its id (a given `logger` opts out).
+  // Every line written while a request is handled carries its id (a given `logger` opts out),
+  // and, with tracing on, the traceId and spanId it was written in.
   const logContext = new RequestLogContext();
   const logger =
     options.logger ??
     createLogger({
       level: config.logLevel,
       secrets: configSecrets(config),
-      mixin: logContext.fields,
+      mixin: withTraceLogFields(logContext.fields),
       ...(options.logDestination ? { destination: options.logDestination } : {}),
     });
 

@@ -15,6 +15,8 @@ import type { OperationLimits } from "./http/operation-limits.js";
 import { LOG_LEVELS, type LogLevel } from "./observability/logger.js";
 import { ManifestError, readTrustedDocuments, type TrustedDocuments } from "./http/trusted-documents-manifest.js";
 import { isKnownTimeZone } from "./exports/zoned-time.js";
+import { tracingFromEnv } from "./config-tracing.js";
+import type { TracingSettings } from "./observability/tracing-settings.js";
 
 /** The gateway's bad variable (`variable`, and a message that never holds the value). */
 export class ConfigError extends EnvError {
@@ -116,6 +118,8 @@ export interface GatewayConfig {
     /** In-flight requests get this long to finish; then connections are cut. */
     timeoutMs: number;
   };
+  /** OpenTelemetry tracing from the standard OTEL_* variables (config-tracing.ts); null = off. */
+  tracing: TracingSettings | null;
 }
 
 export type { Env } from "./config-env.js";
@@ -327,6 +331,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   const emulator = emulatorConfig(vars);
   const subscriptions = subscriptionPolling(vars);
   const trusted = trustedDocuments(vars.TRUSTED_DOCUMENTS);
+  const tracing = tracingFromEnv(env);
+  if (!tracing.ok) throw new ConfigError(tracing.variable, tracing.problem);
 
   return {
     nodeEnv: vars.NODE_ENV,
@@ -370,6 +376,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       cacheBytes: vars.EXPORT_CACHE_BYTES,
     },
     shutdown: { drainDelayMs: vars.SHUTDOWN_DRAIN_DELAY_MS, timeoutMs: vars.SHUTDOWN_TIMEOUT_MS },
+    tracing: tracing.value,
   };
 }
 
@@ -387,5 +394,6 @@ export function configSecrets(config: GatewayConfig): string[] {
     const password = new URL(config.redisUrl.reveal()).password;
     if (password !== "") out.push(password, decodeURIComponent(password));
   }
+  if (config.tracing !== null) out.push(...Object.values(config.tracing.headers()));
   return out;
 }

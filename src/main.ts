@@ -4,6 +4,7 @@
  */
 import { ConfigError, loadConfig, type GatewayConfig } from "./config.js";
 import type { App } from "./app.js";
+import type { Tracing } from "./observability/tracing.js";
 
 let config: GatewayConfig;
 try {
@@ -15,10 +16,18 @@ try {
 }
 
 let app: App;
+let tracing: Tracing | null = null;
 try {
+  // The OpenTelemetry SDK is loaded only when an OTLP endpoint is set, and before the gateway's
+  // modules, so its HTTP instrumentation is in place when the listener is created.
+  if (config.tracing !== null) {
+    const { startTracing } = await import("./observability/tracing.js");
+    tracing = await startTracing(config.tracing);
+  }
   // Loaded after the config is known good: a typo fails in milliseconds, not after loading the stack.
   const { startApp } = await import("./app.js");
   app = await startApp(config);
+  tracing?.logTo(app.logger);
 } catch (error) {
   // e.g. EADDRINUSE: one line, not a stack trace.
   const code = (error as { code?: unknown }).code;
@@ -27,13 +36,24 @@ try {
 }
 
 let stopping = false;
-function exit(code: number): void {
-  app.logger.flush(() => process.exit(code));
+/** A collector that does not answer delays the exit by this much at most. */
+const TRACE_FLUSH_MS = 5000;
+
+function exit(code: number, flushTraces = true): void {
+  // The last spans (the requests that drained) are exported before the process goes.
+  const flushed =
+    tracing === null || !flushTraces
+      ? Promise.resolve()
+      : Promise.race([
+          tracing.shutdown().catch((error: unknown) => app.logger.warn({ err: error }, "trace export at shutdown failed")),
+          new Promise<void>((resolve) => setTimeout(resolve, TRACE_FLUSH_MS)),
+        ]);
+  void flushed.then(() => app.logger.flush(() => process.exit(code)));
 }
 function shutdown(signal: NodeJS.Signals): void {
   if (stopping) {
     app.logger.warn({ signal }, "second signal: exiting now");
-    exit(1);
+    exit(1, false);
     return;
   }
   stopping = true;

@@ -29,6 +29,8 @@ import { AccessLog } from "./observability/access-log.js";
 import { useGraphQLMetrics, useReadiness, useRequestId, type ReadyAnswer } from "./observability/plugins.js";
 import type { RequestLogContext } from "./observability/request-log-context.js";
 import { RequestTracker } from "./observability/request-tracker.js";
+import { tracingActive } from "./observability/spans.js";
+import { useTracing } from "./observability/tracing-plugin.js";
 import { RecentTotals } from "./reading/recent-totals.js";
 import type { DownloadUrlPolicy } from "./exports/download-policy.js";
 import type { IdempotencyStore } from "./state/idempotency.js";
@@ -104,6 +106,7 @@ export function gatewayPlugins(deps: GatewayYogaDeps, tracker: RequestTracker): 
       why: "before anything logs: every later line and the response carry the id",
       plugin: useRequestId({ tracker, now: monotonic, ...(deps.logContext ? { logContext: deps.logContext } : {}) }),
     },
+    tracingActive() ? { name: "tracing", why: "only with an OTLP endpoint: the operation span, parent of resolvers, page reads and upstream calls", plugin: useTracing() } : null,
     { name: "error codes", why: "before the access log: every error gets its code (variables that do not coerce: BAD_USER_INPUT)", plugin: useVariableErrors() },
     { name: "access log", why: "sees every request, the refused ones too", plugin: new AccessLog({ logger, tracker, now: monotonic }).plugin() },
     { name: "metrics", why: "counts every request, the refused ones too", plugin: useGraphQLMetrics(deps.metrics.registry) },

@@ -8,6 +8,7 @@ import type { TaskWatchHub } from "../src/live/index.js";
 import { createLogger } from "../src/observability/logger.js";
 import { createMetrics } from "../src/observability/metrics.js";
 import { RequestTracker } from "../src/observability/request-tracker.js";
+import { setTracingActive } from "../src/observability/spans.js";
 import { schema } from "../src/schema/index.js";
 import { createMemoryIdempotencyStore } from "../src/state/idempotency-memory.js";
 import type { CdnExportApi } from "../src/upstream/types.js";
@@ -46,6 +47,17 @@ describe("gatewayPlugins", () => {
       "operation limits",
     ]);
     for (const entry of list) expect(entry.why).toMatch(/\S/);
+  });
+
+  it("adds the tracing plugin (operation spans) after the request id only while tracing is on", () => {
+    setTracingActive(true);
+    try {
+      const names = gatewayPlugins(deps(), new RequestTracker()).map((entry) => entry.name);
+      expect(names.slice(0, 4)).toEqual(["readiness", "request id", "tracing", "access log"]);
+    } finally {
+      setTracingActive(false);
+    }
+    expect(gatewayPlugins(deps(), new RequestTracker()).map((entry) => entry.name)).not.toContain("tracing");
   });
 
   it("adds trusted documents after authentication, idempotency after it, the caller's plugins last", () => {

@@ -18,6 +18,8 @@ export interface CaseScopeOptions {
   workers: WorkerPool;
   shared: SharedFigures;
   log: (message: string) => void;
+  /** Variables every gateway of the case gets besides its own (`--tracing`). */
+  gatewayEnv?: Readonly<Record<string, string>>;
 }
 
 export class CaseScope {
@@ -46,6 +48,7 @@ export class CaseScope {
         const logFile = join(options.logDir, `${options.caseId}-${label ?? "gateway"}-${this.#gateways}.log`);
         const gateway = await startGateway({
           ...gatewayOptions,
+          env: { ...options.gatewayEnv, ...gatewayOptions.env },
           build: options.build,
           logFile,
           ...(options.profile ? { cpuProfileDir: options.logDir } : {}),

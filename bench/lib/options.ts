@@ -1,4 +1,4 @@
-/** `npm run bench -- [--quick] [--only overhead,quota] [--out file] [--gateway dist|source] [--no-build] [--profile]` */
+/** `npm run bench -- [--quick] [--only overhead,quota] [--out file] [--gateway dist|source] [--no-build] [--profile] [--tracing]` */
 import { parseArgs } from "node:util";
 import { distIsFresh } from "./build.js";
 import type { GatewayBuild } from "./gateway.js";
@@ -15,6 +15,8 @@ export interface BenchOptions {
   build: boolean;
   /** Run every gateway under `node --cpu-prof`; profiles land in the run's log directory. */
   profile: boolean;
+  /** Every gateway traces every request (100 % sampling) to a local OTLP sink (lib/otlp-sink.ts). */
+  tracing: boolean;
 }
 
 export function parseBenchOptions(argv: readonly string[], defaultOut: string): BenchOptions {
@@ -27,6 +29,7 @@ export function parseBenchOptions(argv: readonly string[], defaultOut: string): 
       gateway: { type: "string" },
       "no-build": { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
+      tracing: { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -39,5 +42,6 @@ export function parseBenchOptions(argv: readonly string[], defaultOut: string): 
     gateway,
     build: !values["no-build"],
     profile: values.profile,
+    tracing: values.tracing,
   };
 }

@@ -13,6 +13,8 @@ import { AsyncResource } from "node:async_hooks";
 import { Repeater } from "graphql-yoga";
 import type { TaskKey } from "../reading/entity-scan.js";
 import { DEFAULT_POLL_INTERVALS, startTaskPoller, type PollIntervals, type Sleep, type TaskPoller } from "./task-poller.js";
+import type { SpanContext } from "../observability/spans.js";
+import { subscriptionLink, tracePoll } from "./poll-span.js";
 import type { TaskReader } from "./task-reader.js";
 import { errorUpdate, fingerprint, isFinal, notFoundUpdate, type TaskUpdate } from "./task-update.js";
 import { createLocalCoordinator, type WatchCoordinator, type WatchMembership } from "./watch-coordinator.js";
@@ -54,6 +56,8 @@ export interface TaskWatchHubOptions extends Partial<PollIntervals> {
 interface Subscriber {
   deliver(update: TaskUpdate): void;
   end(): void;
+  /** The subscribing operation's span: polls link to it. */
+  link: SpanContext | null;
 }
 
 export function createTaskWatchHub(options: TaskWatchHubOptions): TaskWatchHub {
@@ -149,7 +153,7 @@ export function createTaskWatchHub(options: TaskWatchHubOptions): TaskWatchHub {
     async #poll(signal: AbortSignal): Promise<boolean> {
       let update: TaskUpdate;
       try {
-        const task = await options.read(this.key, signal);
+        const task = await tracePoll(this.key, () => [...this.subscribers].map((s) => s.link), () => options.read(this.key, signal));
         update = task === null ? notFoundUpdate(this.key) : { type: "task", task };
       } catch (error) {
         if (signal.aborted) return false;
@@ -180,6 +184,7 @@ export function createTaskWatchHub(options: TaskWatchHubOptions): TaskWatchHub {
 
   return {
     watch(key) {
+      const link = subscriptionLink();
       return new Repeater<TaskUpdate>(async (push, stop) => {
         if (closed) {
           stop();
@@ -197,6 +202,7 @@ export function createTaskWatchHub(options: TaskWatchHubOptions): TaskWatchHub {
             push(update).catch(() => undefined);
           },
           end: () => stop(),
+          link,
         };
         watch.add(subscriber);
         reportSubscribers();

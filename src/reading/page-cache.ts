@@ -13,6 +13,7 @@
  */
 import { LRUCache } from "lru-cache";
 import type { Invalidation, InvalidationBus } from "../state/invalidation-bus.js";
+import { createPageReadTracing, type PageReadSpan } from "./page-read-span.js";
 import { EXPORT_KINDS, type CallOptions, type CdnExportApi, type ExportKind, type PageRequest, type TaskPage } from "../upstream/types.js";
 
 export interface PageCacheObserver {
@@ -68,6 +69,7 @@ export function createPageCache(api: CdnExportApi, options: PageCacheOptions): P
   const generations = new Map<ExportKind, number>();
   const generationOf = (kind: ExportKind): number => generations.get(kind) ?? 0;
 
+  const tracing = createPageReadTracing();
   const pages = new LRUCache<string, TaskPage, PageRead>({
     max: options.maxEntries ?? 1_000,
     ...(windowless ? {} : { ttl: windowTicks }),
@@ -75,10 +77,10 @@ export function createPageCache(api: CdnExportApi, options: PageCacheOptions): P
     ttlResolution: 0,
     // An eviction or invalidation while a read is out only detaches it: its waiters still get it.
     ignoreFetchAbort: true,
-    fetchMethod: async (_key, _stale, { context, options: entry }) => {
+    fetchMethod: async (key, _stale, { context, options: entry }) => {
       const startedAt = ticks();
       // No caller's signal: the read is shared, one caller leaving must not fail the others.
-      const page = await api.describeTasks(context.kind, context.page);
+      const page = await tracing.fetch(key, () => api.describeTasks(context.kind, context.page));
       // A page is as old as its read: the window counts from when the read started (it may
       // have waited for a quota slot).
       if (!windowless) entry.ttl = Math.max(1, startedAt + windowTicks - ticks());
@@ -99,6 +101,10 @@ export function createPageCache(api: CdnExportApi, options: PageCacheOptions): P
   const unsubscribe = bus?.subscribe(onBusMessage) ?? (() => undefined);
 
   function describeTasks(kind: ExportKind, page: PageRequest, callOptions?: CallOptions, onUpstreamCall?: () => void): Promise<TaskPage> {
+    return tracing.read(kind, page, (span) => readPage(kind, page, callOptions, onUpstreamCall, span));
+  }
+
+  function readPage(kind: ExportKind, page: PageRequest, callOptions: CallOptions | undefined, onUpstreamCall: (() => void) | undefined, span: PageReadSpan | undefined): Promise<TaskPage> {
     const signal = callOptions?.signal;
     if (signal?.aborted) return Promise.reject(toError(signal.reason));
     const generation = generationOf(kind);
@@ -112,6 +118,7 @@ export function createPageCache(api: CdnExportApi, options: PageCacheOptions): P
       status,
     });
     if (status.fetch !== "hit" && status.fetch !== "inflight") onUpstreamCall?.();
+    span?.served(status.fetch === "hit" ? "hit" : status.fetch === "inflight" ? "shared" : "miss", key);
     const settled = read.then((found) => {
       // Landed after its kind changed: no later read asks for this key, so do not keep it.
       if (generationOf(kind) !== generation) pages.delete(key);

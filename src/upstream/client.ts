@@ -6,6 +6,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Dispatcher } from "undici";
+import { recordQuotaWait } from "../observability/spans.js";
+import { traceAttempt } from "./attempt-span.js";
 import type { Credentials } from "./credentials.js";
 import { UpstreamError, UpstreamMalformedError, UpstreamRejectedError, UpstreamThrottledError } from "./errors.js";
 import { createUnlimitedQuota, type QuotaPermit, type UpstreamQuota } from "./quota/index.js";
@@ -111,23 +113,28 @@ export function createCdnClient(options: CdnClientOptions): CdnClient {
       permit = await quota.acquire(action, { ...(observer === undefined ? {} : { observer }), ...(signal === undefined ? {} : { signal }) });
     } catch (error) {
       if (error instanceof UpstreamError) report(action, attempt, queuedAt, error.outcome);
+      recordQuotaWait(performance.now() - queuedAt);
       throw error;
     }
     const sentAt = performance.now();
-    let httpStatus: number | undefined;
-    try {
-      const reply = await transport.send(action, signer.sign(action, params), signal);
-      httpStatus = reply.httpStatus;
-      const result = parse(reply.body);
-      report(action, attempt, sentAt, "ok", httpStatus);
-      return result;
-    } catch (error) {
-      if (error instanceof UpstreamError) report(action, attempt, sentAt, error.outcome, statusOf(error) ?? httpStatus);
-      throw error;
-    } finally {
-      // The upstream received the call somewhere before now: it counts until one window later.
-      permit.release();
-    }
+    recordQuotaWait(sentAt - queuedAt);
+    return traceAttempt({ action, attempt, quotaWaitMs: sentAt - queuedAt, host: transport.host }, async (span) => {
+      let httpStatus: number | undefined;
+      try {
+        const reply = await transport.send(action, signer.sign(action, params), signal);
+        httpStatus = reply.httpStatus;
+        span.answered(httpStatus);
+        const result = parse(reply.body);
+        report(action, attempt, sentAt, "ok", httpStatus);
+        return result;
+      } catch (error) {
+        if (error instanceof UpstreamError) report(action, attempt, sentAt, error.outcome, statusOf(error) ?? httpStatus);
+        throw error;
+      } finally {
+        // The upstream received the call somewhere before now: it counts until one window later.
+        permit.release();
+      }
+    });
   }
 
   function call<T>(

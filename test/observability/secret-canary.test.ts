@@ -4,7 +4,10 @@
  * connections, 5xx, malformed upstream bodies, bad signatures, auth failures, limit rejections,
  * oversized and malformed requests — and no response (body or header), log line or metric
  * holds any canary, as is, URL-encoded (both ways) or base64 (standard and URL-safe, any
- * alignment). Each path is also checked to have really happened, so the test cannot pass vacuously.
+ * alignment). Tracing is on (OTLP/protobuf to a collector stand-in on loopback, with a canary
+ * collector key): the exported span bytes (attributes, events, links, resource, status messages)
+ * hold no canary either. Each path is also checked to have really happened, so the test cannot
+ * pass vacuously.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator } from "../../src/emulator/index.js";
@@ -14,6 +17,9 @@ import { startIdentityProvider, TEST_AUDIENCE, TEST_ISSUER, type TestIdentityPro
 import { startServerHarness, type ServerHarness } from "../helpers/server-harness.js";
 import { Redis } from "ioredis";
 import { deleteKeysWithPrefix, uniquePrefix } from "../helpers/redis.js";
+import { startOtlpReceiver, type OtlpReceiver } from "../helpers/otlp-receiver.js";
+import { tracingSettings } from "../helpers/tracing.js";
+import { startTracing, type Tracing } from "../../src/observability/tracing.js";
 
 // Characters that encodeURIComponent and percentEncode treat differently, and that base64 turns into + / =.
 const SECRET = "CanarySecret-k9Q!w(7)*x'Lz~Pq3";
@@ -21,6 +27,7 @@ const STS_TOKEN = "CanarySts-Tk8/Mv+Qe2=Rw7!(z)";
 const API_KEY = "CanaryApiKey-Vb4(N)!x*Y'm2~";
 const REDIS_PASSWORD = "CanaryRedisPw-Hq5!s*Jd";
 const ACCESS_KEY_ID = "LTAIcanaryKeyId01";
+const COLLECTOR_KEY = "CanaryOtlpKey-Rt6!p*Wz";
 const REDIS_PREFIX = uniquePrefix("canary");
 
 const DAY = 86_400_000;
@@ -56,6 +63,8 @@ describe("secret canary", () => {
   let g: ServerHarness;
   let badSig: ServerHarness;
   let jwt: string;
+  let collector: OtlpReceiver;
+  let tracing: Tracing;
   const seen: Recorded[] = [];
 
   async function call(what: string, url: string, init: RequestInit = {}): Promise<{ status: number; body: string; json: () => { errors?: Array<{ extensions?: Record<string, unknown> }> } }> {
@@ -83,7 +92,12 @@ describe("secret canary", () => {
     wrongSecretEmulator = await startEmulator({ port: 0, accessKeyId: ACCESS_KEY_ID, accessKeySecret: "not-the-canary-secret", securityToken: STS_TOKEN, historySize: 5 });
     idp = await startIdentityProvider();
     jwt = await idp.token({ subject: "canary-frontend", scope: "export:read export:create" });
+    // Tracing on before the gateways are built, as main.ts does: every span goes to the collector.
+    collector = await startOtlpReceiver();
+    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_EXPORTER_OTLP_HEADERS: `x-collector-key=${encodeURIComponent(COLLECTOR_KEY)}` };
+    tracing = await startTracing(tracingSettings(otel));
     const env = (endpoint: string): Record<string, string> => ({
+      ...otel,
       ALIBABA_CLOUD_ACCESS_KEY_ID: ACCESS_KEY_ID,
       ALIBABA_CLOUD_ACCESS_KEY_SECRET: SECRET,
       ALIBABA_CLOUD_SECURITY_TOKEN: STS_TOKEN,
@@ -108,6 +122,8 @@ describe("secret canary", () => {
   afterAll(async () => {
     await g.close();
     await badSig.close();
+    await tracing.shutdown();
+    await collector.close();
     await idp.close();
     await emulator.close();
     await wrongSecretEmulator.close();
@@ -217,10 +233,20 @@ describe("secret canary", () => {
     const logText = [...g.logs.lines, ...badSig.logs.lines].join("");
     expect(logText).toContain("upstream call failed");
     expect(logText).toContain("authentication refused");
-    const texts: Recorded[] = [...seen, { what: "logs", text: logText }];
+    // Spans: every one exported, as the bytes the collector received.
+    await tracing.forceFlush();
+    const spans = collector.spans();
+    expect(spans.some((span) => span.name === "POST /graphql" && span.attributes["http.response.status_code"] === 401)).toBe(true);
+    expect(spans.some((span) => span.name === "GET /graphql")).toBe(true);
+    for (const errorType of ["Throttling", "UPSTREAM_TIMEOUT", "UPSTREAM_UNAVAILABLE", "SignatureDoesNotMatch"]) {
+      expect(spans.some((span) => span.name.startsWith("cdn ") && span.attributes["error.type"] === errorType)).toBe(true);
+    }
+    expect(collector.exports[0]?.headers["x-collector-key"]).toBe(COLLECTOR_KEY);
+    const spanBytes = collector.exports.map((received, i) => ({ what: `exported spans, export ${i + 1} (${received.contentType})`, text: received.body.toString("latin1") }));
+    const texts: Recorded[] = [...seen, { what: "logs", text: logText }, ...spanBytes, { what: "exported spans, decoded", text: JSON.stringify(spans) }];
 
     const leaks: string[] = [];
-    for (const [name, canary] of Object.entries({ SECRET, STS_TOKEN, API_KEY, JWT: jwt, REDIS_PASSWORD })) {
+    for (const [name, canary] of Object.entries({ SECRET, STS_TOKEN, API_KEY, JWT: jwt, REDIS_PASSWORD, COLLECTOR_KEY })) {
       for (const form of forms(canary)) {
         for (const { what, text } of texts) {
           if (text.includes(form)) leaks.push(`${name} as ${JSON.stringify(form)} in ${what}`);
