@@ -53,7 +53,7 @@ describe("gatewayPlugins", () => {
     setTracingActive(true);
     try {
       const names = gatewayPlugins(deps(), new RequestTracker()).map((entry) => entry.name);
-      expect(names.slice(0, 4)).toEqual(["readiness", "request id", "tracing", "access log"]);
+      expect(names.slice(0, 5)).toEqual(["readiness", "request id", "tracing", "error codes", "access log"]);
     } finally {
       setTracingActive(false);
     }
