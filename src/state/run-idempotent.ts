@@ -1,6 +1,11 @@
 /**
  * Run a mutation at most once per (scope, idempotency key): the mapping from store outcomes to
- * the contract's errors (`IDEMPOTENCY_IN_PROGRESS`, `IDEMPOTENCY_KEY_REUSED`).
+ * the contract's errors (`IDEMPOTENCY_IN_PROGRESS`, `IDEMPOTENCY_KEY_REUSED`, and
+ * `UPSTREAM_UNAVAILABLE` with `retryAfterMs` while the store cannot vouch for a claim).
+ *
+ * A result that cannot be stored (Redis failing over just then) is stored again in the
+ * background until the claim's lease runs out: meanwhile a retry is told "in progress" and then
+ * gets the result, never a second task.
  */
 import { badUserInput, ErrorCode, gatewayError } from "../errors.js";
 import { DEFAULT_LEASE_MS, type IdempotencyStore } from "./idempotency.js";
@@ -17,7 +22,7 @@ export interface RunIdempotentOptions<T> {
   /** The call to make once; its result must survive JSON (it is replayed from the store). */
   run: () => Promise<T>;
   leaseMs?: number;
-  /** Hint sent with IDEMPOTENCY_IN_PROGRESS. */
+  /** Hint sent with IDEMPOTENCY_IN_PROGRESS, and with UPSTREAM_UNAVAILABLE when the store is. */
   retryAfterMs?: number;
   /** The field named when the key itself is unacceptable. */
   keyField?: string;
@@ -41,6 +46,7 @@ export async function runIdempotent<T>(options: RunIdempotentOptions<T>): Promis
     // Fail closed: without the store, running could create the task twice. Retryable.
     throw gatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, "Idempotency store unavailable; retry later", {
       reason: "idempotency-store-unavailable",
+      retryAfterMs: options.retryAfterMs ?? 1_000,
     });
   }
   switch (outcome.state) {
@@ -63,7 +69,30 @@ export async function runIdempotent<T>(options: RunIdempotentOptions<T>): Promis
     await store.abandon(scope, key).catch((storeError: unknown) => options.onStoreError?.(storeError, "abandon"));
     throw error;
   }
-  // The call succeeded: its result goes back even if it cannot be stored.
-  await store.complete(scope, key, fingerprint, result).catch((storeError: unknown) => options.onStoreError?.(storeError, "complete"));
+  // The call succeeded: its result goes back even if it cannot be stored yet.
+  try {
+    await store.complete(scope, key, fingerprint, result);
+  } catch (storeError) {
+    options.onStoreError?.(storeError, "complete");
+    completeLater(() => store.complete(scope, key, fingerprint, result), options.leaseMs ?? DEFAULT_LEASE_MS, options.onStoreError);
+  }
   return result;
+}
+
+/**
+ * Keeps trying to store a result, within the claim's lease (after it, a retry would run again
+ * anyway). Its timers do not hold a shutting-down process open.
+ */
+function completeLater(complete: () => Promise<void>, leaseMs: number, onStoreError: RunIdempotentOptions<unknown>["onStoreError"]): void {
+  const giveUpAt = performance.now() + leaseMs * 0.9;
+  const attempt = (delayMs: number, lastError: unknown): void => {
+    if (performance.now() + delayMs > giveUpAt) {
+      onStoreError?.(lastError, "complete");
+      return;
+    }
+    setTimeout(() => {
+      complete().catch((error: unknown) => attempt(Math.min(delayMs * 2, 2_000), error));
+    }, delayMs).unref();
+  };
+  attempt(100, null);
 }
