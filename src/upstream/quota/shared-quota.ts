@@ -18,10 +18,11 @@
  */
 import { randomUUID } from "node:crypto";
 import { withDeadline } from "../../state/deadline.js";
-import type { HeldPermit, PermitStore, PermitTerms, Presence, TakeResult } from "../../state/quota/permit-store.js";
+import type { PermitStore, PermitTerms, Presence, TakeResult } from "../../state/quota/permit-store.js";
 import { UpstreamQuotaExhaustedError } from "../errors.js";
 import { notify } from "../retry-policy.js";
 import type { UpstreamObserver } from "../types.js";
+import { HeldPermits, type Held } from "./held-permits.js";
 import { createMemoryQuota, type LocalQuota } from "./memory-quota.js";
 import { DEFAULT_MAX_WAIT_MS, WINDOW_MS, abortError, checkedRate, pacingParams } from "./schedule.js";
 import type { QuotaAcquireOptions, QuotaPermit, SharedQuotaOptions, UpstreamQuota } from "./types.js";
@@ -42,16 +43,6 @@ interface Waiter {
   goAlone(): void;
 }
 
-/** A permit this replica holds; `countsUntil` is +Infinity while its call is in flight. */
-interface Held {
-  countsUntil: number;
-  /** Taken through the store (or written back there since): the store counts it too. */
-  inStore: boolean;
-  createdAt: number;
-  /** Its count on the local quota while this replica is alone. */
-  mirror?: QuotaPermit;
-}
-
 export function createSharedQuota(options: SharedQuotaOptions): UpstreamQuota {
   return new SharedQuota(options);
 }
@@ -65,7 +56,7 @@ class SharedQuota implements UpstreamQuota {
   readonly #staleMs: number;
   readonly #forgetMs: number;
   readonly #replicaId: string;
-  readonly #held = new Map<string, Held>();
+  readonly #held: HeldPermits;
   readonly #queue: Waiter[] = [];
   readonly #aloneWaiters = new Set<AbortController>();
   #calls = 0;
@@ -89,6 +80,7 @@ class SharedQuota implements UpstreamQuota {
     this.#maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
     this.#store = options.store;
     this.#terms = { limit: rate, windowMs: WINDOW_MS, slotMs: emissionMs, burstToleranceMs, maxCallMs: options.maxCallMs ?? DEFAULT_MAX_CALL_MS };
+    this.#held = new HeldPermits(this.#terms.maxCallMs);
     this.#deadlineMs = options.storeDeadlineMs ?? 250;
     this.#staleMs = options.staleMs ?? 400;
     this.#forgetMs = options.forgetMs ?? 60_000;
@@ -152,10 +144,9 @@ class SharedQuota implements UpstreamQuota {
   }
 
   #permit(callId: string, inStore: boolean, alone?: QuotaPermit): QuotaPermit {
-    const held: Held = { countsUntil: Number.POSITIVE_INFINITY, inStore, createdAt: performance.now() };
+    const held = this.#held.add(callId, { countsUntil: Number.POSITIVE_INFINITY, inStore, createdAt: performance.now() });
     // Taken through the store just as it was lost: this replica's own count must know it too.
     if (inStore && this.#alone !== null) held.mirror = this.#alone.hold();
-    this.#held.set(callId, held);
     let released = false;
     return {
       release: () => {
@@ -176,7 +167,7 @@ class SharedQuota implements UpstreamQuota {
    */
   #lose(uncertain?: string): void {
     const now = performance.now();
-    if (uncertain !== undefined) this.#held.set(uncertain, { countsUntil: now + this.#terms.windowMs, inStore: true, createdAt: now });
+    if (uncertain !== undefined) this.#held.add(uncertain, { countsUntil: now + this.#terms.windowMs, inStore: true, createdAt: now });
     if (!this.#onStore) return;
     this.#onStore = false;
     const [previous, last] = this.#sentShares;
@@ -184,9 +175,7 @@ class SharedQuota implements UpstreamQuota {
     const quietUntil = this.#everReached ? now + this.#deadlineMs + this.#staleMs + this.#terms.windowMs : undefined;
     const alone = createMemoryQuota({ ratePerSecond: share, maxWaitMs: this.#maxWaitMs, ...(quietUntil === undefined ? {} : { busyUntil: quietUntil }) });
     this.#alone = alone;
-    for (const held of this.#held.values()) {
-      if (held.inStore && held.countsUntil === Number.POSITIVE_INFINITY) held.mirror = alone.hold();
-    }
+    for (const held of this.#held.inFlightThroughStore()) held.mirror = alone.hold();
     for (const waiter of [...this.#queue]) waiter.goAlone();
   }
 
@@ -220,7 +209,7 @@ class SharedQuota implements UpstreamQuota {
     if (this.#ticking) return;
     this.#ticking = true;
     try {
-      this.#forgetOld();
+      this.#held.forgetOld(performance.now(), this.#onStore);
       if (!this.#onStore) {
         await this.#rejoin();
       } else if (performance.now() - this.#lastContactAt >= heartbeatMs / 2) {
@@ -244,28 +233,10 @@ class SharedQuota implements UpstreamQuota {
   }
 
   async #writeBack(now: number, which: (held: Held) => boolean): Promise<void> {
-    const permits: HeldPermit[] = [];
-    const sent: Held[] = [];
-    for (const [callId, held] of this.#held) {
-      if (!which(held)) continue;
-      const remaining = held.countsUntil === Number.POSITIVE_INFINITY ? null : held.countsUntil - now;
-      // Only the store's own permits need removing; ours alone that are over were never there.
-      if (remaining !== null && remaining <= 0 && !held.inStore) continue;
-      permits.push({ callId, remainingMs: remaining === null ? null : Math.max(0, Math.ceil(remaining)) });
-      sent.push(held);
-    }
+    const { permits, sent } = this.#held.writeBack(now, which);
     if (permits.length === 0 && this.#onStore) return;
     this.#reached(await withDeadline(this.#store.rejoin(this.#presence(), permits, this.#terms), this.#deadlineMs));
     for (const held of sent) held.inStore = true;
-  }
-
-  /** Drops permits nobody needs to hear of again. */
-  #forgetOld(): void {
-    const now = performance.now();
-    for (const [callId, held] of this.#held) {
-      const over = held.countsUntil <= now;
-      if (over && (this.#onStore || !held.inStore || held.countsUntil + this.#terms.maxCallMs <= now)) this.#held.delete(callId);
-    }
   }
 
   #wait(action: string, askedAt: number, options: QuotaAcquireOptions): Promise<QuotaPermit> {
