@@ -1,4 +1,4 @@
-/** `npm run bench -- [--quick] [--only overhead,quota] [--out file] [--gateway dist|source] [--no-build] [--profile]` */
+/** `npm run bench -- [--quick] [--only overhead,quota] [--out file] [--gateway dist|source] [--no-build] [--profile] [--help]` */
 import { parseArgs } from "node:util";
 import { distIsFresh } from "./build.js";
 import type { GatewayBuild } from "./gateway.js";
@@ -15,6 +15,22 @@ export interface BenchOptions {
   build: boolean;
   /** Run every gateway under `node --cpu-prof`; profiles land in the run's log directory. */
   profile: boolean;
+  /** Print the usage (and the case ids) instead of running. */
+  help: boolean;
+}
+
+export function usage(caseIds: readonly string[]): string {
+  return [
+    "npm run bench -- [options]",
+    "  --only <ids>        run only these cases (comma-separated or repeated): " + caseIds.join(", "),
+    "  --quick             tiny sizes: proves the harness works; figures mean little",
+    "  --out <file>        where to write the results (default bench/results.json)",
+    "  --gateway dist|source  run the built gateway (default) or src/ under tsx",
+    "  --no-build          do not rebuild dist/ when src/ is newer",
+    "  --profile           every gateway under node --cpu-prof (profiles in the log directory)",
+    "  --help              this text",
+    "",
+  ].join("\n");
 }
 
 export function parseBenchOptions(argv: readonly string[], defaultOut: string): BenchOptions {
@@ -27,6 +43,7 @@ export function parseBenchOptions(argv: readonly string[], defaultOut: string): 
       gateway: { type: "string" },
       "no-build": { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
   });
@@ -39,5 +56,6 @@ export function parseBenchOptions(argv: readonly string[], defaultOut: string): 
     gateway,
     build: !values["no-build"],
     profile: values.profile,
+    help: values.help,
   };
 }

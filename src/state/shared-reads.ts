@@ -48,7 +48,7 @@ export interface SharedReadsOptions {
   redis: RedisClient;
   /** Namespace (REDIS_KEY_PREFIX). */
   keyPrefix: string;
-  /** Deadline of one Redis step. Default 75 ms. */
+  /** Deadline of one Redis step. Default 100 ms. */
   stepMs?: number;
   /** How long one replica's read holds the lock, and the others wait for it. Default 2000 ms. */
   lockMs?: number;
@@ -87,7 +87,7 @@ type ReadReply = { state: "hit"; payload: string; pttl: number } | { state: "lea
 
 export function createSharedReads(options: SharedReadsOptions): SharedReads {
   const { redis, keyPrefix } = options;
-  const stepMs = options.stepMs ?? 75;
+  const stepMs = options.stepMs ?? 100;
   const lockMs = options.lockMs ?? 2_000;
   const onError = options.onError ?? (() => undefined);
   const breaker: CircuitBreakerPolicy = circuitBreaker(handleAll, {
@@ -116,7 +116,7 @@ export function createSharedReads(options: SharedReadsOptions): SharedReads {
     const keys = keysOf(group, key);
     const token = randomUUID();
     const giveUpAt = performance.now() + lockMs;
-    for (let pollMs = 2; ; pollMs = Math.min(pollMs * 2, 20)) {
+    for (let pollMs = 1; ; pollMs = Math.min(pollMs * 2, 20)) {
       const reply = parseRead(await step(() => runScript(redis, READ, [keys.gen, keys.value, keys.lock], [token, lockMs])));
       if (reply.state === "hit") {
         const value = codec.decode(reply.payload);
@@ -142,12 +142,12 @@ export function createSharedReads(options: SharedReadsOptions): SharedReads {
       throw error;
     }
     // Fresh from when the read started, like the first tier; a value already stale is not shared.
+    // Stored before this replica answers: whoever asks after its answer finds the page in Redis.
     const freshLeft = Math.floor(freshMs - (performance.now() - startedAt));
-    const shared =
-      freshLeft >= 1
-        ? step(() => runScript(redis, STORE, [keys.gen, keys.value, keys.lock], [gen, codec.encode(value), freshLeft, token]))
-        : step(() => runScript(redis, RELEASE, [keys.lock], [token]));
-    shared.catch(report);
+    await (freshLeft >= 1
+      ? step(() => runScript(redis, STORE, [keys.gen, keys.value, keys.lock], [gen, codec.encode(value), freshLeft, token]))
+      : step(() => runScript(redis, RELEASE, [keys.lock], [token]))
+    ).catch(report);
     return { value, source: "loaded", freshForMs: null };
   }
 
