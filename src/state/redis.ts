@@ -111,15 +111,21 @@ export function isRedisClientHealthy(client: RedisClient): boolean {
   return client.status === "ready";
 }
 
-/** The pair the gateway uses: one for commands (state, PUBLISH), one in subscriber mode. */
+/** The connections the gateway uses: commands (state, PUBLISH), subscriber mode, idempotency claims. */
 export interface RedisConnections {
   readonly mode: RedisTarget["mode"];
   readonly commands: RedisClient;
   readonly subscriber: RedisClient;
+  /**
+   * Idempotency claims: under Sentinel a connection of their own, because WAIT (see
+   * `writesReplicated`) holds up every later command on its connection until a replica answers;
+   * otherwise `commands`.
+   */
+  readonly claims: RedisClient;
   /** Both connections ready: what `/ready` reports as `redis`. */
   isRedisHealthy(): boolean;
   /**
-   * Whether what was just written on `commands` would survive a Sentinel failover: a replica
+   * Whether what was just written on `claims` would survive a Sentinel failover: a replica
    * holds it (WAIT), or the primary has none to promote. Always true for one Redis or a Cluster.
    */
   writesReplicated(timeoutMs: number): Promise<boolean>;
@@ -133,6 +139,8 @@ export function createRedisConnections(target: RedisTarget | string, options: Om
   const name = options.connectionName ?? "cdn-export-gateway";
   const commands = createRedisClient(resolved, { ...options, role: "commands", connectionName: name });
   const subscriber = createRedisClient(resolved, { ...options, role: "subscriber", connectionName: `${name}:sub` });
+  const claims = resolved.mode === "sentinel" ? createRedisClient(resolved, { ...options, role: "commands", connectionName: `${name}:claims` }) : commands;
+  const all = claims === commands ? [commands, subscriber] : [commands, subscriber, claims];
   const connectOne = async (client: RedisClient): Promise<boolean> => {
     if (client.status !== "wait") return isRedisClientHealthy(client);
     try {
@@ -148,15 +156,16 @@ export function createRedisConnections(target: RedisTarget | string, options: Om
     mode: resolved.mode,
     commands,
     subscriber,
+    claims,
     isRedisHealthy: () => !closed && isRedisClientHealthy(commands) && isRedisClientHealthy(subscriber),
-    writesReplicated: (timeoutMs) => (resolved.mode === "sentinel" && commands instanceof Redis ? replicated(commands, timeoutMs) : Promise.resolve(true)),
+    writesReplicated: (timeoutMs) => (resolved.mode === "sentinel" && claims instanceof Redis ? replicated(claims, timeoutMs) : Promise.resolve(true)),
     async connect() {
-      const [a, b] = await Promise.all([connectOne(commands), connectOne(subscriber)]);
-      return a && b;
+      const connected = await Promise.all(all.map(connectOne));
+      return connected.every(Boolean);
     },
     async close() {
       closed = true;
-      await Promise.all([quit(commands), quit(subscriber)]);
+      await Promise.all(all.map(quit));
     },
   };
 }

@@ -79,7 +79,7 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     connectionName: options.connectionName ?? "cdn-export-gateway",
     onError: outage.down,
   });
-  for (const connection of [redis.commands, redis.subscriber]) {
+  for (const connection of new Set([redis.commands, redis.subscriber, redis.claims])) {
     connection.on("ready", outage.up);
     // A dropped connection is an outage from the first moment, before any reconnect error.
     connection.on("close", () => {
@@ -106,7 +106,7 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
       onError: (error) => logger.debug({ err: error }, "shared page read skipped Redis"),
     }),
     idempotency: createRedisIdempotencyStore({
-      redis: redis.commands,
+      redis: redis.claims,
       prefix: options.keyPrefix,
       writesReplicated: (timeoutMs) => redis.writesReplicated(timeoutMs),
     }),
