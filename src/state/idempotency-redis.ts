@@ -2,7 +2,8 @@
  * Redis idempotency store: replicas share one record per (scope, key). Each step is one Lua
  * script over that one key, so "claim if absent, else report what is there" is atomic across
  * replicas (and stays in one slot on a Cluster).
- * Record: hash { s: "p"|"d", f: fingerprint, r: result JSON } with a TTL (lease, then retention).
+ * Record: hash { s: "p"|"d", f: fingerprint, r: result JSON, o: claim owner } with a TTL (lease,
+ * then retention).
  *
  * Under Sentinel a claim must outlive a failover, or a twin request on the new primary would
  * find no claim and create the task a second time: a new claim counts only once a replica holds
@@ -34,7 +35,7 @@ export class IdempotencyClaimNotDurableError extends Error {
 // → {"new"} when claimed, else {s, f, r} of the existing record.
 const BEGIN = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 's', 'p', 'f', ARGV[1])
+  redis.call('HSET', KEYS[1], 's', 'p', 'f', ARGV[1], 'o', ARGV[3])
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return {'new'}
 end
@@ -49,9 +50,12 @@ redis.call('HSET', KEYS[1], 's', 'd', 'f', ARGV[1], 'r', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1`;
 
-// A finished record is never released: its result must keep replaying.
+// A finished record is never released: its result must keep replaying. ARGV[1]: the claim's
+// owner ('' = whoever holds it).
 const ABANDON = `
-if redis.call('HGET', KEYS[1], 's') == 'p' then return redis.call('DEL', KEYS[1]) end
+if redis.call('HGET', KEYS[1], 's') == 'p' and (ARGV[1] == '' or redis.call('HGET', KEYS[1], 'o') == ARGV[1]) then
+  return redis.call('DEL', KEYS[1])
+end
 return 0`;
 
 export function createRedisIdempotencyStore(options: RedisIdempotencyStoreOptions): IdempotencyStore {
@@ -65,14 +69,14 @@ export function createRedisIdempotencyStore(options: RedisIdempotencyStoreOption
     `${prefix}idem:${createHash("sha256").update(JSON.stringify([scope, key]), "utf8").digest("hex")}`;
 
   return {
-    async begin(scope, key, fingerprint, leaseMs) {
+    async begin(scope, key, fingerprint, leaseMs, owner = "") {
       const recordKey = redisKey(scope, key);
-      const reply = await redis.eval(BEGIN, 1, recordKey, fingerprint, Math.max(1, Math.ceil(leaseMs)));
+      const reply = await redis.eval(BEGIN, 1, recordKey, fingerprint, Math.max(1, Math.ceil(leaseMs)), owner);
       if (!Array.isArray(reply)) throw new Error("idempotency store: unexpected reply from Redis");
       const [state, storedFingerprint, result] = reply as unknown[];
       if (state === "new") {
         if (await replicated().catch(() => false)) return { state: "new" };
-        await redis.eval(ABANDON, 1, recordKey).catch(() => undefined);
+        await redis.eval(ABANDON, 1, recordKey, owner).catch(() => undefined);
         throw new IdempotencyClaimNotDurableError();
       }
       if ((state !== "p" && state !== "d") || typeof storedFingerprint !== "string") {
@@ -87,8 +91,8 @@ export function createRedisIdempotencyStore(options: RedisIdempotencyStoreOption
       // replica finds the claim (in progress) on a new primary until the lease lapses.
       await replicated().catch(() => false);
     },
-    async abandon(scope, key) {
-      await redis.eval(ABANDON, 1, redisKey(scope, key));
+    async abandon(scope, key, owner = "") {
+      await redis.eval(ABANDON, 1, redisKey(scope, key), owner);
     },
   };
 }

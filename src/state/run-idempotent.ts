@@ -5,8 +5,11 @@
  *
  * A result that cannot be stored (Redis failing over just then) is stored again in the
  * background until the claim's lease runs out: meanwhile a retry is told "in progress" and then
- * gets the result, never a second task.
+ * gets the result, never a second task. Likewise a claim whose answer was lost (it may have been
+ * made) is released in the background, by its owner's name, so that a retry need not wait for
+ * its lease.
  */
+import { randomUUID } from "node:crypto";
 import { badUserInput, ErrorCode, gatewayError } from "../errors.js";
 import { DEFAULT_LEASE_MS, type IdempotencyStore } from "./idempotency.js";
 
@@ -38,11 +41,14 @@ export async function runIdempotent<T>(options: RunIdempotentOptions<T>): Promis
   if (!KEY_PATTERN.test(key)) {
     throw badUserInput(options.keyField ?? "idempotencyKey", "1 to 255 printable ASCII characters");
   }
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const owner = randomUUID();
   let outcome;
   try {
-    outcome = await store.begin(scope, key, fingerprint, options.leaseMs ?? DEFAULT_LEASE_MS);
+    outcome = await store.begin(scope, key, fingerprint, leaseMs, owner);
   } catch (error) {
     options.onStoreError?.(error, "begin");
+    retryInBackground(() => store.abandon(scope, key, owner), leaseMs, (storeError) => options.onStoreError?.(storeError, "abandon"));
     // Fail closed: without the store, running could create the task twice. Retryable.
     throw gatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, "Idempotency store unavailable; retry later", {
       reason: "idempotency-store-unavailable",
@@ -66,7 +72,10 @@ export async function runIdempotent<T>(options: RunIdempotentOptions<T>): Promis
   try {
     result = await options.run();
   } catch (error) {
-    await store.abandon(scope, key).catch((storeError: unknown) => options.onStoreError?.(storeError, "abandon"));
+    await store.abandon(scope, key, owner).catch((storeError: unknown) => {
+      options.onStoreError?.(storeError, "abandon");
+      retryInBackground(() => store.abandon(scope, key, owner), leaseMs, (laterError) => options.onStoreError?.(laterError, "abandon"));
+    });
     throw error;
   }
   // The call succeeded: its result goes back even if it cannot be stored yet.
@@ -74,24 +83,24 @@ export async function runIdempotent<T>(options: RunIdempotentOptions<T>): Promis
     await store.complete(scope, key, fingerprint, result);
   } catch (storeError) {
     options.onStoreError?.(storeError, "complete");
-    completeLater(() => store.complete(scope, key, fingerprint, result), options.leaseMs ?? DEFAULT_LEASE_MS, options.onStoreError);
+    retryInBackground(() => store.complete(scope, key, fingerprint, result), leaseMs, (laterError) => options.onStoreError?.(laterError, "complete"));
   }
   return result;
 }
 
 /**
- * Keeps trying to store a result, within the claim's lease (after it, a retry would run again
- * anyway). Its timers do not hold a shutting-down process open.
+ * Keeps trying a store step (storing a result, releasing a claim) within the claim's lease (after
+ * it the record lapses anyway). Its timers do not hold a shutting-down process open.
  */
-function completeLater(complete: () => Promise<void>, leaseMs: number, onStoreError: RunIdempotentOptions<unknown>["onStoreError"]): void {
+function retryInBackground(step: () => Promise<void>, leaseMs: number, onGiveUp: (error: unknown) => void): void {
   const giveUpAt = performance.now() + leaseMs * 0.9;
   const attempt = (delayMs: number, lastError: unknown): void => {
     if (performance.now() + delayMs > giveUpAt) {
-      onStoreError?.(lastError, "complete");
+      onGiveUp(lastError);
       return;
     }
     setTimeout(() => {
-      complete().catch((error: unknown) => attempt(Math.min(delayMs * 2, 2_000), error));
+      step().catch((error: unknown) => attempt(Math.min(delayMs * 2, 2_000), error));
     }, delayMs).unref();
   };
   attempt(100, null);

@@ -60,4 +60,33 @@ describe.skipIf(!hasRedis)("idempotent creates while the store fails over", () =
     expect(runs).toBe(1);
     expect(storeErrors).toEqual(["complete"]);
   });
+
+  it("a claim whose answer was lost (the primary died just after making it) is released by its owner, not held for the lease", async () => {
+    const real = createRedisIdempotencyStore({ redis, prefix });
+    const answerLost: IdempotencyStore = {
+      begin: async (...args) => {
+        await real.begin(...args); // made on the server...
+        throw new Error("Connection is closed."); // ...but the answer never came
+      },
+      complete: (...args) => real.complete(...args),
+      abandon: (...args) => real.abandon(...args),
+    };
+    let runs = 0;
+    const run = (): Promise<{ taskId: string }> => Promise.resolve({ taskId: `task-${(runs += 1)}` });
+    const refused = await runIdempotent({ store: answerLost, scope: "s", key: "lost-claim", fingerprint: "fp", run }).catch((error: unknown) => error);
+    expect((refused as GraphQLError).extensions).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", retryAfterMs: 1_000 });
+    expect(runs).toBe(0);
+    // Within a moment (not the 60 s lease) a retry runs, once.
+    await expect.poll(() => runIdempotent({ store: real, scope: "s", key: "lost-claim", fingerprint: "fp", run }).catch(() => null), { timeout: 2_000 }).toEqual({ taskId: "task-1" });
+    expect(runs).toBe(1);
+  });
+
+  it("only the claim's owner releases it", async () => {
+    const store = createRedisIdempotencyStore({ redis, prefix });
+    expect(await store.begin("s", "owned", "fp", 60_000, "owner-a")).toEqual({ state: "new" });
+    await store.abandon("s", "owned", "owner-b");
+    expect(await store.begin("s", "owned", "fp", 60_000, "owner-c")).toEqual({ state: "in-progress" });
+    await store.abandon("s", "owned", "owner-a");
+    expect(await store.begin("s", "owned", "fp", 60_000, "owner-c")).toEqual({ state: "new" });
+  });
 });

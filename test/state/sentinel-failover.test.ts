@@ -125,7 +125,7 @@ describe.skipIf(!available)("three replicas through a Sentinel failover", () => 
     const creates = emulator.stats().calls["CreateUsageDetailDataExportTask"] ?? 0;
     expect(outcomes.length).toBeGreaterThan(10);
     for (const outcome of outcomes) {
-      expect(new Set(outcome.taskIds).size).toBe(1);
+      expect(new Set(outcome.taskIds).size, JSON.stringify(outcome)).toBe(1);
       for (const error of outcome.errors) {
         if (error.code === "UPSTREAM_UNAVAILABLE") expect(error.retryAfterMs).toBeGreaterThan(0);
         else expect(error.code).toBe("IDEMPOTENCY_IN_PROGRESS");
