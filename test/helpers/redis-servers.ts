@@ -159,6 +159,18 @@ export interface SentinelSet {
 /** A primary, a replica and three sentinels (quorum 2, primary down after 1 s of silence). */
 export async function startSentinelSet(name = "mymaster"): Promise<SentinelSet> {
   const dir = tempDir("sentinel");
+  const started: RedisProcess[] = [];
+  try {
+    return await watchedPair(dir, name, started);
+  } catch (error) {
+    // Half started: nothing may outlive the suite.
+    for (const server of started) await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function watchedPair(dir: string, name: string, started: RedisProcess[]): Promise<SentinelSet> {
   const [primaryPort, replicaPort] = [await freePort(), await freePort()];
   const serverDir = (label: string): string => {
     const path = join(dir, label);
@@ -166,7 +178,9 @@ export async function startSentinelSet(name = "mymaster"): Promise<SentinelSet> 
     return path;
   };
   const primary = await launch(primaryPort, serverDir("primary"), ["--port", String(primaryPort), ...SERVER_ARGS]);
+  started.push(primary);
   const replica = await launch(replicaPort, serverDir("replica"), ["--port", String(replicaPort), ...SERVER_ARGS, "--replicaof", "127.0.0.1", String(primaryPort)]);
+  started.push(replica);
   await waitFor(async () => (await replica.admin().info("replication")).includes("master_link_status:up"), "the replica to sync");
   const sentinels: RedisProcess[] = [];
   for (let i = 0; i < 3; i += 1) {
@@ -187,7 +201,9 @@ export async function startSentinelSet(name = "mymaster"): Promise<SentinelSet> 
         "",
       ].join("\n"),
     );
-    sentinels.push(await launch(port, home, [config, "--sentinel"]));
+    const sentinel = await launch(port, home, [config, "--sentinel"]);
+    started.push(sentinel);
+    sentinels.push(sentinel);
   }
   // Ready for a failover once every sentinel knows the replica and the two other sentinels.
   for (const sentinel of sentinels) {
@@ -219,7 +235,7 @@ export async function startSentinelSet(name = "mymaster"): Promise<SentinelSet> 
       }, "the replica to act as primary");
     },
     async dispose() {
-      for (const process of [...sentinels, replica, primary]) await process.stop();
+      for (const server of [...sentinels, replica, primary]) await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -236,6 +252,17 @@ export interface RedisCluster {
 export async function startRedisCluster(): Promise<RedisCluster> {
   const dir = tempDir("cluster");
   const nodes: RedisProcess[] = [];
+  try {
+    return await joinCluster(dir, nodes);
+  } catch (error) {
+    // Half started: nothing may outlive the suite.
+    for (const node of nodes) await node.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function joinCluster(dir: string, nodes: RedisProcess[]): Promise<RedisCluster> {
   for (let i = 0; i < 3; i += 1) {
     const port = await freePort(true);
     const home = join(dir, String(port));
