@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { ensureBuilt } from "./lib/build.js";
 import type { BenchCase, SharedFigures } from "./lib/case.js";
 import { CaseScope } from "./lib/case-scope.js";
-import { parseBenchOptions, type BenchOptions } from "./lib/options.js";
+import { parseBenchOptions, usage, type BenchOptions } from "./lib/options.js";
 import { startOtlpSink, tracingEnv, type OtlpSink } from "./lib/otlp-sink.js";
 import { finiteOrNull, resultsFileSchema, smokeProblems, writeResults, type CaseResult } from "./lib/results.js";
 import { round } from "./lib/stats.js";
@@ -83,6 +83,10 @@ async function inTurn<T>(items: readonly T[], parallel: number, work: (item: T, 
 
 async function main(): Promise<void> {
   const options = parseBenchOptions(process.argv.slice(2), fileURLToPath(new URL("results.json", import.meta.url)));
+  if (options.help) {
+    process.stdout.write(usage(ALL_CASES.map((c) => c.id)));
+    return;
+  }
   const cases = options.only.length === 0 ? ALL_CASES : ALL_CASES.filter((c) => options.only.includes(c.id));
   if (cases.length === 0) throw new Error(`--only matched no case (ids: ${ALL_CASES.map((c) => c.id).join(", ")})`);
   if (options.gateway === "dist" && options.build) ensureBuilt(log);

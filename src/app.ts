@@ -17,6 +17,7 @@ import { createCdnClient, type CdnClient } from "./upstream/client.js";
 import { Credentials } from "./upstream/credentials.js";
 import { createQuota } from "./upstream/quota/index.js";
 import { createSharedState, type SharedState } from "./state/shared-state.js";
+import type { RedisTarget } from "./state/redis.js";
 import { createGatewayTaskWatch } from "./live/index.js";
 import { createPageCache } from "./reading/page-cache.js";
 
@@ -80,11 +81,10 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
   }
 
   const metrics = createMetrics({ processMetrics: options.processMetrics ?? true });
-  // CDN_RATE_LIMIT calls per second for all replicas together; CDN_QUOTA_WAIT_MS for a slot at most.
   let state: SharedState;
   try {
     state = await createSharedState({
-      redisUrl: config.redisUrl?.reveal() ?? null,
+      redis: redisTarget(config.redis),
       keyPrefix: config.redisKeyPrefix,
       logger,
     });
@@ -92,18 +92,23 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
     await emulator?.close();
     throw error;
   }
+  // CDN_RATE_LIMIT calls per second for all replicas together (through Redis when they share
+  // it, else in process); CDN_QUOTA_WAIT_MS for a slot at most.
+  const quota = createQuota({ ratePerSecond: config.upstream.rateLimit, maxWaitMs: config.upstream.quotaWaitMs, store: state.quotaStore });
   const client = createCdnClient({
     endpoint,
     credentials,
     signatureVersion: config.upstream.signatureVersion,
     timeoutMs: config.upstream.timeoutMs,
     maxAttempts: config.upstream.maxAttempts,
-    quota: createQuota({ ratePerSecond: config.upstream.rateLimit, maxWaitMs: config.upstream.quotaWaitMs, store: state.quotaStore }),
+    quota,
     observer: combineObservers(metrics.upstreamObserver, upstreamLogObserver(logger)),
   });
   const api = createPageCache(client, {
     ttlMs: config.upstream.cacheTtlMs,
     bus: state.bus,
+    // With Redis, a page any replica read within the window is answered from there.
+    shared: state.reads,
     onError: (error) => logger.warn({ err: error }, "page cache invalidation publish failed"),
   });
 
@@ -140,6 +145,8 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
         return Promise.resolve();
       },
       () => client.close(),
+      // Says goodbye to the other replicas (they stop keeping this one's share) before Redis closes.
+      () => quota.close?.() ?? Promise.resolve(),
       () => state.close(),
       ...(runningEmulator === null ? [] : [() => runningEmulator.close()]),
     ],
@@ -152,9 +159,18 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
   } catch (error) {
     api.close();
     await client.close();
+    await quota.close?.();
     await state.close();
     await emulator?.close();
     throw error;
   }
   return { gateway, emulator, client, state, logger, metrics, url, close: () => gateway.close() };
+}
+
+/** The config's Redis settings as the connections take them (secrets revealed here, nowhere else). */
+function redisTarget(redis: GatewayConfig["redis"]): RedisTarget | null {
+  if (redis === null) return null;
+  if (redis.mode === "standalone") return { mode: "standalone", url: redis.url.reveal() };
+  const auth = { ...(redis.username === null ? {} : { username: redis.username }), ...(redis.password === null ? {} : { password: redis.password.reveal() }) };
+  return redis.mode === "sentinel" ? { mode: "sentinel", sentinels: redis.sentinels, name: redis.name, ...auth } : { mode: "cluster", nodes: redis.nodes, ...auth };
 }

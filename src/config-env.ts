@@ -5,6 +5,7 @@
  * trimmed and a blank value counts as unset (`PORT=` in a .env file means "the default").
  * Messages describe the rule, never the value: it may be a secret.
  */
+import { inspect } from "node:util";
 import { z } from "zod";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -135,4 +136,24 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: Env): EnvParse<z.o
   if (rest.length === 0) return { ok: false, variable, problem: message };
   const where = rest.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
   return { ok: false, variable, problem: `is invalid at ${where}: ${message}` };
+}
+
+/** A secret string that JSON, inspect and template literals print as `<redacted>`. */
+export class SecretString {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toJSON(): string {
+    return "<redacted>";
+  }
+  toString(): string {
+    return "<redacted>";
+  }
+  [inspect.custom](): string {
+    return "<redacted>";
+  }
 }

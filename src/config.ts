@@ -6,10 +6,10 @@
  * are held in wrappers that print as `<redacted>` (Credentials for the AccessKey pair,
  * SecretString for API keys).
  */
-import { inspect } from "node:util";
 import { z } from "zod";
 import { SCOPES, type Scope } from "./auth/principal.js";
-import { envDefault, envEnum, envFlag, envHost, envHttpUrl, envInteger, envOptional, envOriginList, envText, envUrl, EnvError, parseEnv, type Env } from "./config-env.js";
+import { envDefault, envEnum, envFlag, envHost, envHttpUrl, envInteger, envOptional, envOriginList, envText, EnvError, parseEnv, SecretString, type Env } from "./config-env.js";
+import { REDIS_ENV, redisConfig, redisSecrets, type RedisConfig } from "./config-redis.js";
 import { Credentials } from "./upstream/credentials.js";
 import type { OperationLimits } from "./http/operation-limits.js";
 import { LOG_LEVELS, type LogLevel } from "./observability/logger.js";
@@ -23,25 +23,8 @@ export class ConfigError extends EnvError {
   override readonly name = "ConfigError";
 }
 
-/** A secret string that JSON, inspect and template literals print as `<redacted>`. */
-export class SecretString {
-  readonly #value: string;
-  constructor(value: string) {
-    this.#value = value;
-  }
-  reveal(): string {
-    return this.#value;
-  }
-  toJSON(): string {
-    return "<redacted>";
-  }
-  toString(): string {
-    return "<redacted>";
-  }
-  [inspect.custom](): string {
-    return "<redacted>";
-  }
-}
+export { SecretString } from "./config-env.js";
+export type { RedisConfig, RedisNodeAddress } from "./config-redis.js";
 
 export interface ApiKeyConfig {
   name: string;
@@ -70,8 +53,10 @@ export interface GatewayConfig {
     /** `CDN_DOWNLOAD_ORIGINS`: exact origins whose DownloadUrls clients may see, besides the Alibaba hosts. */
     downloadOrigins: string[];
   };
-  /** May carry a password, so it is held like a secret: `.reveal()` for ioredis. */
+  /** `REDIS_URL` alone (may carry a password, so held like a secret); null with Sentinel or Cluster too. */
   redisUrl: SecretString | null;
+  /** Where the shared state lives: one Redis, a Sentinel-managed primary or a Cluster; null = in-process. */
+  redis: RedisConfig | null;
   /** Namespace of every Redis key and channel (`REDIS_KEY_PREFIX`): replicas sharing it share state. */
   redisKeyPrefix: string;
   auth: {
@@ -203,8 +188,7 @@ const gatewayEnv = z.object({
   CDN_QUOTA_WAIT_MS: integer(0, 60_000, 5000),
   CDN_CACHE_TTL_MS: integer(0, 3_600_000, 1000),
   CDN_DOWNLOAD_ORIGINS: envDefault(envOriginList, []),
-  REDIS_URL: envOptional(envUrl(["redis", "rediss"])),
-  REDIS_KEY_PREFIX: envDefault(envText.regex(/^[A-Za-z0-9:._-]{1,64}$/, "must be 1–64 letters, digits, ':', '.', '_' or '-'"), "cdn-export-gateway:"),
+  ...REDIS_ENV,
   GATEWAY_API_KEYS: envDefault(apiKeys, []),
   GATEWAY_JWKS_URL: envOptional(envHttpUrl),
   GATEWAY_JWT_ISSUER: envOptional(envText),
@@ -333,6 +317,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   const trusted = trustedDocuments(vars.TRUSTED_DOCUMENTS);
   const tracing = tracingFromEnv(env);
   if (!tracing.ok) throw new ConfigError(tracing.variable, tracing.problem);
+  const redis = redisConfig(vars);
+  if (!redis.ok) throw new ConfigError(redis.variable, redis.problem);
 
   return {
     nodeEnv: vars.NODE_ENV,
@@ -349,7 +335,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       cacheTtlMs: vars.CDN_CACHE_TTL_MS,
       downloadOrigins: vars.CDN_DOWNLOAD_ORIGINS,
     },
-    redisUrl: vars.REDIS_URL === undefined ? null : new SecretString(vars.REDIS_URL),
+    redisUrl: redis.value?.mode === "standalone" ? redis.value.url : null,
+    redis: redis.value,
     redisKeyPrefix: vars.REDIS_KEY_PREFIX,
     auth,
     // With trusted documents GraphiQL could only run manifest documents: off unless asked for.
@@ -390,10 +377,7 @@ export function configSecrets(config: GatewayConfig): string[] {
   }
   for (const key of config.auth.apiKeys) out.push(key.key.reveal());
   if (config.emulator.accessKeySecret !== null) out.push(config.emulator.accessKeySecret.reveal());
-  if (config.redisUrl !== null) {
-    const password = new URL(config.redisUrl.reveal()).password;
-    if (password !== "") out.push(password, decodeURIComponent(password));
-  }
+  out.push(...redisSecrets(config.redis));
   if (config.tracing !== null) out.push(...Object.values(config.tracing.headers()));
   return out;
 }

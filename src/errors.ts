@@ -99,7 +99,8 @@ export interface ErrorExtensionsByCode {
   NOT_FOUND: { kind?: string; taskId?: string };
   UPSTREAM_THROTTLED: { retryAfterMs?: number; upstream?: UpstreamErrorDetails };
   UPSTREAM_TIMEOUT: { timeoutMs?: number };
-  UPSTREAM_UNAVAILABLE: { reason?: string; upstream?: UpstreamErrorDetails };
+  /** `retryAfterMs`: when a retry may succeed (the idempotency store is back after a failover). */
+  UPSTREAM_UNAVAILABLE: { reason?: string; retryAfterMs?: number; upstream?: UpstreamErrorDetails };
   UPSTREAM_REJECTED: { upstream: UpstreamErrorDetails };
   IDEMPOTENCY_IN_PROGRESS: { retryAfterMs?: number };
   IDEMPOTENCY_KEY_REUSED: NoExtensions;

@@ -231,3 +231,72 @@ describe("CDN_DOWNLOAD_ORIGINS", () => {
     expect(error.message).not.toContain(bad);
   });
 });
+
+// Where the shared state lives: REDIS_URL, REDIS_SENTINELS (+ REDIS_SENTINEL_NAME) or REDIS_CLUSTER_NODES.
+describe("Redis: one Redis, Sentinel or Cluster", () => {
+  it("without any: in-process state", () => {
+    const config = loadConfig({});
+    expect(config.redis).toBeNull();
+    expect(config.redisUrl).toBeNull();
+  });
+
+  it("REDIS_URL: one Redis", () => {
+    const config = loadConfig({ REDIS_URL: "redis://127.0.0.1:6379/2" });
+    expect(config.redis?.mode).toBe("standalone");
+    expect(config.redis?.mode === "standalone" ? config.redis.url.reveal() : null).toBe("redis://127.0.0.1:6379/2");
+  });
+
+  it("REDIS_SENTINELS: the sentinels, deduplicated, and the primary's name (default mymaster)", () => {
+    const config = loadConfig({ REDIS_SENTINELS: " 10.0.0.1:26379, sentinel-b.internal:26380,[::1]:26381,10.0.0.1:26379 " });
+    expect(config.redis).toEqual({
+      mode: "sentinel",
+      sentinels: [
+        { host: "10.0.0.1", port: 26379 },
+        { host: "sentinel-b.internal", port: 26380 },
+        { host: "::1", port: 26381 },
+      ],
+      name: "mymaster",
+      username: null,
+      password: null,
+    });
+    expect(config.redisUrl).toBeNull();
+    const named = loadConfig({ REDIS_SENTINELS: "127.0.0.1:26379", REDIS_SENTINEL_NAME: "gateway-primary" });
+    expect(named.redis?.mode === "sentinel" ? named.redis.name : null).toBe("gateway-primary");
+  });
+
+  it("REDIS_CLUSTER_NODES: the seed nodes, with REDIS_USERNAME/REDIS_PASSWORD held as secrets", () => {
+    const config = loadConfig({ REDIS_CLUSTER_NODES: "127.0.0.1:7000,127.0.0.1:7001", REDIS_USERNAME: "gateway", REDIS_PASSWORD: `${CANARY}-cluster` });
+    expect(config.redis?.mode).toBe("cluster");
+    if (config.redis?.mode !== "cluster") return;
+    expect(config.redis.nodes).toEqual([
+      { host: "127.0.0.1", port: 7000 },
+      { host: "127.0.0.1", port: 7001 },
+    ]);
+    expect(config.redis.username).toBe("gateway");
+    expect(config.redis.password?.reveal()).toBe(`${CANARY}-cluster`);
+    expect(JSON.stringify(config)).not.toContain(CANARY);
+    expect(configSecrets(config)).toContain(`${CANARY}-cluster`);
+  });
+
+  it.each<[string, Env, string, RegExp]>([
+    ["REDIS_URL with REDIS_SENTINELS", { REDIS_URL: "redis://127.0.0.1:6379", REDIS_SENTINELS: "127.0.0.1:26379" }, "REDIS_SENTINELS", /set together with REDIS_URL: choose one/],
+    ["REDIS_URL with REDIS_CLUSTER_NODES", { REDIS_URL: "redis://127.0.0.1:6379", REDIS_CLUSTER_NODES: "127.0.0.1:7000" }, "REDIS_CLUSTER_NODES", /set together with REDIS_URL/],
+    ["Sentinel with Cluster", { REDIS_SENTINELS: "127.0.0.1:26379", REDIS_CLUSTER_NODES: "127.0.0.1:7000" }, "REDIS_CLUSTER_NODES", /set together with REDIS_SENTINELS/],
+    ["a sentinel name without sentinels", { REDIS_SENTINEL_NAME: "mymaster" }, "REDIS_SENTINEL_NAME", /without REDIS_SENTINELS/],
+    ["a sentinel name with REDIS_URL", { REDIS_URL: "redis://127.0.0.1:6379", REDIS_SENTINEL_NAME: "mymaster" }, "REDIS_SENTINEL_NAME", /without REDIS_SENTINELS/],
+    ["a password with REDIS_URL", { REDIS_URL: "redis://127.0.0.1:6379", REDIS_PASSWORD: CANARY }, "REDIS_PASSWORD", /carries its own credentials/],
+    ["a user without a Redis", { REDIS_USERNAME: "gateway" }, "REDIS_USERNAME", /without REDIS_SENTINELS or REDIS_CLUSTER_NODES/],
+    ["a sentinel without a port", { REDIS_SENTINELS: "127.0.0.1:26379,10.0.0.2" }, "REDIS_SENTINELS", /host:port pairs .*entry 2 is not one/],
+    ["a sentinel with a port out of range", { REDIS_SENTINELS: "127.0.0.1:70000" }, "REDIS_SENTINELS", /entry 1 is not one/],
+    ["a URL for a sentinel", { REDIS_SENTINELS: "redis://127.0.0.1:26379" }, "REDIS_SENTINELS", /entry 1 is not one/],
+    ["only commas", { REDIS_CLUSTER_NODES: " , ," }, "REDIS_CLUSTER_NODES", /host:port pairs/],
+    ["a cluster node with a path", { REDIS_CLUSTER_NODES: "127.0.0.1:7000/0" }, "REDIS_CLUSTER_NODES", /entry 1 is not one/],
+    ["a bad sentinel name", { REDIS_SENTINELS: "127.0.0.1:26379", REDIS_SENTINEL_NAME: "my master" }, "REDIS_SENTINEL_NAME", /letters, digits/],
+  ])("refuses %s with one ConfigError naming the variable", (_name, env, variable, message) => {
+    const error = configError(env);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.variable).toBe(variable);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain(CANARY);
+  });
+});

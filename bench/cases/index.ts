@@ -6,7 +6,8 @@ import { hotListCase } from "./hot-list.js";
 import { memoryCase } from "./memory.js";
 import { overheadCase } from "./overhead.js";
 import { quotaCase } from "./quota.js";
+import { replicasCase } from "./replicas.js";
 import { sdkCase } from "./sdk.js";
 import { startupCase } from "./startup.js";
 
-export const ALL_CASES: readonly BenchCase[] = [overheadCase, sdkCase, hotListCase, fanOutCase, entitiesCase, memoryCase, startupCase, quotaCase];
+export const ALL_CASES: readonly BenchCase[] = [overheadCase, sdkCase, hotListCase, fanOutCase, entitiesCase, memoryCase, startupCase, quotaCase, replicasCase];

@@ -1,4 +1,4 @@
-/** `npm run bench -- [--quick] [--only overhead,quota] [--out file] [--gateway dist|source] [--no-build] [--profile] [--tracing]` */
+/** `npm run bench -- [--quick] [--only overhead,quota] [--out file] [--gateway dist|source] [--no-build] [--profile] [--tracing] [--help]` */
 import { parseArgs } from "node:util";
 import { distIsFresh } from "./build.js";
 import type { GatewayBuild } from "./gateway.js";
@@ -17,6 +17,23 @@ export interface BenchOptions {
   profile: boolean;
   /** Every gateway traces every request (100 % sampling) to a local OTLP sink (lib/otlp-sink.ts). */
   tracing: boolean;
+  /** Print the usage (and the case ids) instead of running. */
+  help: boolean;
+}
+
+export function usage(caseIds: readonly string[]): string {
+  return [
+    "npm run bench -- [options]",
+    "  --only <ids>        run only these cases (comma-separated or repeated): " + caseIds.join(", "),
+    "  --quick             tiny sizes: proves the harness works; figures mean little",
+    "  --out <file>        where to write the results (default bench/results.json)",
+    "  --gateway dist|source  run the built gateway (default) or src/ under tsx",
+    "  --no-build          do not rebuild dist/ when src/ is newer",
+    "  --profile           every gateway under node --cpu-prof (profiles in the log directory)",
+    "  --tracing           every gateway traces every request to a local OTLP sink",
+    "  --help              this text",
+    "",
+  ].join("\n");
 }
 
 export function parseBenchOptions(argv: readonly string[], defaultOut: string): BenchOptions {
@@ -30,6 +47,7 @@ export function parseBenchOptions(argv: readonly string[], defaultOut: string): 
       "no-build": { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
       tracing: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
   });
@@ -43,5 +61,6 @@ export function parseBenchOptions(argv: readonly string[], defaultOut: string): 
     build: !values["no-build"],
     profile: values.profile,
     tracing: values.tracing,
+    help: values.help,
   };
 }

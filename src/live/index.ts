@@ -3,7 +3,7 @@
  * process polls what its subscribers watch; with Redis one replica per task polls and the others
  * follow over pub/sub (redis-watch-coordinator.ts).
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../state/redis.js";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { CdnExportApi } from "../upstream/types.js";
@@ -27,7 +27,7 @@ export interface GatewayTaskWatchOptions {
   /** Metrics registry for `live_subscribers` / `live_polls_total`. */
   registry?: Registry;
   /** Connections and namespace shared by the replicas; null/absent = this process alone. */
-  redis?: { commands: Redis; subscriber: Redis; keyPrefix: string } | null;
+  redis?: { commands: RedisClient; subscriber: RedisClient; keyPrefix: string } | null;
 }
 
 export function createGatewayTaskWatch(options: GatewayTaskWatchOptions): TaskWatchHub {

@@ -15,16 +15,16 @@
  * The connections belong to the caller (shared state); `close()` only leaves the groups.
  */
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../state/redis.js";
 import type { TaskKey } from "../reading/entity-scan.js";
 import { parseUpdate, type TaskUpdate } from "./task-update.js";
 import type { WatchCoordinator, WatchGroupHandlers, WatchMembership } from "./watch-coordinator.js";
 
 export interface RedisWatchCoordinatorOptions {
   /** Command connection (lease, state, PUBLISH). */
-  commands: Redis;
+  commands: RedisClient;
   /** Connection in subscriber mode (may be shared with other channels). */
-  subscriber: Redis;
+  subscriber: RedisClient;
   /** e.g. `cdn-export-gateway:task-watch:`; replicas sharing it share watches. */
   keyPrefix: string;
   /** Lease lifetime; a dead leader is replaced within about this long. Default 5000. */

@@ -10,10 +10,17 @@
  * Staleness guard: each kind has a generation, bumped by every invalidation and part of every
  * key. A read in flight when its kind changed keeps its old key: later reads do not join it, and
  * the page it brings back is never served to anyone else.
+ *
+ * Second tier (`shared`, with Redis): a page this process does not hold fresh is asked of Redis,
+ * where any replica's read of it within the window is kept; on a miss there one replica reads
+ * the upstream while the others wait for its page (src/state/shared-reads.ts). A page from Redis
+ * is kept here only for what is left of its window.
  */
 import { LRUCache } from "lru-cache";
 import type { Invalidation, InvalidationBus } from "../state/invalidation-bus.js";
 import { createPageReadTracing, type PageReadSpan } from "./page-read-span.js";
+import type { SharedReads } from "../state/shared-reads.js";
+import { TASK_PAGE_CODEC } from "./page-codec.js";
 import { EXPORT_KINDS, type CallOptions, type CdnExportApi, type ExportKind, type PageRequest, type TaskPage } from "../upstream/types.js";
 
 export interface PageCacheObserver {
@@ -24,6 +31,8 @@ export interface PageCacheOptions {
   /** Freshness window; 0 = no window (identical reads in flight are still shared). */
   ttlMs: number;
   bus?: InvalidationBus | null;
+  /** Pages shared by replicas through Redis (second tier); null = this process only. */
+  shared?: SharedReads | null;
   /** Clock for the window, in ms. Default performance.now. */
   now?: () => number;
   /** Most pages kept; the least recently used go first. Default 1000. */
@@ -50,6 +59,8 @@ export interface PageCache extends CdnExportApi {
 interface PageRead {
   kind: ExportKind;
   page: PageRequest;
+  /** The request that started the read, told when it reaches the upstream (not Redis). */
+  onUpstreamCall: (() => void) | undefined;
 }
 
 /**
@@ -66,6 +77,7 @@ export function createPageCache(api: CdnExportApi, options: PageCacheOptions): P
   const windowTicks = ttlMs * TICKS_PER_MS - 1;
   const observer = options.observer ?? {};
   const bus = options.bus ?? null;
+  const shared = windowless ? null : (options.shared ?? null);
   const generations = new Map<ExportKind, number>();
   const generationOf = (kind: ExportKind): number => generations.get(kind) ?? 0;
 
@@ -80,11 +92,22 @@ export function createPageCache(api: CdnExportApi, options: PageCacheOptions): P
     fetchMethod: async (key, _stale, { context, options: entry }) => {
       const startedAt = ticks();
       // No caller's signal: the read is shared, one caller leaving must not fail the others.
-      const page = await tracing.fetch(key, () => api.describeTasks(context.kind, context.page));
-      // A page is as old as its read: the window counts from when the read started (it may
-      // have waited for a quota slot).
-      if (!windowless) entry.ttl = Math.max(1, startedAt + windowTicks - ticks());
-      return page;
+      const read = (): Promise<TaskPage> => {
+        context.onUpstreamCall?.();
+        return tracing.fetch(key, () => api.describeTasks(context.kind, context.page));
+      };
+      if (shared === null) {
+        const page = await read();
+        // A page is as old as its read: the window counts from when the read started (it may
+        // have waited for a quota slot).
+        if (!windowless) entry.ttl = Math.max(1, startedAt + windowTicks - ticks());
+        return page;
+      }
+      const { pageNumber, pageSize } = context.page;
+      const found = await shared.read(context.kind, `${pageNumber}:${pageSize}`, read, TASK_PAGE_CODEC, ttlMs);
+      const leftTicks = found.freshForMs === null ? startedAt + windowTicks - ticks() : found.freshForMs * TICKS_PER_MS - 1;
+      entry.ttl = Math.max(1, leftTicks);
+      return found.value;
     },
   });
 
@@ -111,13 +134,12 @@ export function createPageCache(api: CdnExportApi, options: PageCacheOptions): P
     const key = `${kind}:${generation}:${page.pageNumber}:${page.pageSize}`;
     const status: LRUCache.Status<string, TaskPage, PageRead> = {};
     const read = pages.forceFetch(key, {
-      context: { kind, page: { pageNumber: page.pageNumber, pageSize: page.pageSize } },
+      status,
+      context: { kind, page: { pageNumber: page.pageNumber, pageSize: page.pageSize }, onUpstreamCall },
       // Without a window a kept page is never served (the bound still holds what is kept), but a
       // read in flight is still joined.
       forceRefresh: windowless,
-      status,
     });
-    if (status.fetch !== "hit" && status.fetch !== "inflight") onUpstreamCall?.();
     span?.served(status.fetch === "hit" ? "hit" : status.fetch === "inflight" ? "shared" : "miss", key);
     const settled = read.then((found) => {
       // Landed after its kind changed: no later read asks for this key, so do not keep it.
@@ -133,6 +155,9 @@ export function createPageCache(api: CdnExportApi, options: PageCacheOptions): P
       return await write;
     } finally {
       dropKind(kind, "local");
+      // Redis's generation first: a replica that drops its pages on the bus message must not
+      // find the old ones in Redis.
+      if (shared !== null) await shared.invalidate(kind);
       if (bus !== null) await bus.publish(kind).catch((error: unknown) => options.onError?.(error));
     }
   };

@@ -39,11 +39,11 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
   };
 
   return {
-    begin(scope, key, fingerprint, leaseMs) {
+    begin(scope, key, fingerprint, leaseMs, owner) {
       const recordId = id(scope, key);
       const record = live(recordId);
       if (record !== undefined) return Promise.resolve(outcomeFor(record, fingerprint));
-      put(recordId, { state: "p", fingerprint, result: null, expiresAt: now() + leaseMs });
+      put(recordId, { state: "p", fingerprint, result: null, expiresAt: now() + leaseMs, ...(owner === undefined ? {} : { owner }) });
       return Promise.resolve({ state: "new" });
     },
     complete(scope, key, fingerprint, result) {
@@ -54,9 +54,10 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
       }
       return Promise.resolve();
     },
-    abandon(scope, key) {
+    abandon(scope, key, owner) {
       const recordId = id(scope, key);
-      if (live(recordId)?.state === "p") records.delete(recordId);
+      const record = live(recordId);
+      if (record?.state === "p" && (owner === undefined || record.owner === owner)) records.delete(recordId);
       return Promise.resolve();
     },
   };

@@ -18,16 +18,20 @@ export type BeginOutcome =
 export interface IdempotencyStore {
   /**
    * Claim (scope, key) for a request with `fingerprint`. The claim lapses after `leaseMs` if never
-   * completed or abandoned (a replica died mid-call).
+   * completed or abandoned (a replica died mid-call). `owner` names the claim, so that only its
+   * holder releases it.
    */
-  begin(scope: string, key: string, fingerprint: string, leaseMs: number): Promise<BeginOutcome>;
+  begin(scope: string, key: string, fingerprint: string, leaseMs: number, owner?: string): Promise<BeginOutcome>;
   /**
    * Store the result (JSON-serialisable) for the store's retention period. No effect when the
    * record now belongs to another payload or is already done.
    */
   complete(scope: string, key: string, fingerprint: string, result: unknown): Promise<void>;
-  /** Release an in-progress claim (the call failed) so a retry can run; a done record stays. */
-  abandon(scope: string, key: string): Promise<void>;
+  /**
+   * Release an in-progress claim (the call failed, or its claim's answer was lost) so a retry can
+   * run; a done record stays. With `owner`, only a claim made under that name.
+   */
+  abandon(scope: string, key: string, owner?: string): Promise<void>;
 }
 
 /** How long a finished request's result is replayed for a retry with the same key. */
@@ -41,6 +45,8 @@ export interface StoredRecord {
   fingerprint: string;
   /** JSON text of the result when done. */
   result: string | null;
+  /** Who holds an in-progress claim. */
+  owner?: string;
 }
 
 /** The outcome of `begin` against an existing record, shared by both stores. */

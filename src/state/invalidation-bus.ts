@@ -3,7 +3,7 @@
  * cache (its own and, over Redis pub/sub, other replicas') to drop that kind. The bus carries
  * the kind's name as it is given; what a kind is, is the page cache's business.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis.js";
 
 /** One kind of task changed, or `everything`: changes may have been missed (a lost connection). */
 export type Invalidation = { kind: string } | "everything";
@@ -49,9 +49,9 @@ export function createLocalInvalidationBus(options: { onError?: (error: unknown)
 
 export interface RedisInvalidationBusOptions {
   /** A command connection (PUBLISH). */
-  publisher: Redis;
+  publisher: RedisClient;
   /** A dedicated connection: SUBSCRIBE puts it in subscriber mode. Owned by the caller. */
-  subscriber: Redis;
+  subscriber: RedisClient;
   channel?: string;
   onError?: (error: unknown) => void;
 }

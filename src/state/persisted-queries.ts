@@ -6,7 +6,7 @@
  * A hash is only ever stored with the document it is the sha256 of (the APQ plugin checks it
  * before storing), so no client can bind another client's hash to a different document.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis.js";
 import { LRUCache } from "lru-cache";
 
 export interface PersistedQueryStore {
@@ -52,7 +52,7 @@ export function createMemoryPersistedQueryStore(options: { maxDocuments?: number
 }
 
 export interface RedisPersistedQueryStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Namespace of every key; replicas that share it share the documents. */
   prefix: string;
   ttlSeconds?: number;

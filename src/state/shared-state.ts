@@ -1,12 +1,13 @@
 /**
- * The state replicas share (`REDIS_URL`): the upstream quota's permits, page-cache invalidations,
- * idempotency records and automatic persisted queries. With Redis they live there, so every replica sees the same permits and
- * the same keys; without it, in-process versions with the same behaviour serve one replica (the
+ * The state replicas share (`REDIS_URL`, `REDIS_SENTINELS` or `REDIS_CLUSTER_NODES`): the
+ * upstream quota's permits, page reads (the page cache's second tier), page-cache invalidations,
+ * idempotency records and automatic persisted queries. With Redis they live there, so every
+ * replica sees the same permits, pages and keys; without it, in-process versions with the same behaviour serve one replica (the
  * upstream client's quota keeps its permits in process when there is no `quotaStore`).
  *
- * Redis down does not stop the gateway: reads keep flowing (the quota falls back to this
- * replica's share, invalidations stay local), creates with an idempotency key fail closed, and
- * the outage is logged once and reported by /ready as `redis: failed` (degraded, still ready).
+ * Redis down does not stop the gateway: reads keep flowing (straight to the upstream, the quota
+ * on this replica's share, invalidations local), creates with an idempotency key fail closed,
+ * and the outage is logged once and reported by /ready as `redis: failed` (degraded, still ready).
  */
 import type { Logger } from "pino";
 import { createLocalInvalidationBus, createRedisInvalidationBus, type InvalidationBus } from "./invalidation-bus.js";
@@ -15,7 +16,8 @@ import { createMemoryIdempotencyStore } from "./idempotency-memory.js";
 import { createRedisIdempotencyStore } from "./idempotency-redis.js";
 import type { PermitStore } from "./quota/permit-store.js";
 import { RedisPermitStore } from "./quota/redis-permit-store.js";
-import type { RedisConnections } from "./redis.js";
+import type { RedisConnections, RedisTarget } from "./redis.js";
+import { createSharedReads, type SharedReads } from "./shared-reads.js";
 import { createMemoryPersistedQueryStore, createRedisPersistedQueryStore, type PersistedQueryStore } from "./persisted-queries.js";
 
 /** A health probe of the shared state, in the shape /ready runs (observability/readiness.ts). */
@@ -27,11 +29,11 @@ export interface SharedStateCheck {
 }
 
 export interface SharedStateOptions {
-  /** `REDIS_URL` (revealed); null = in-process state. */
-  redisUrl: string | null;
+  /** Where Redis is (credentials revealed); null = in-process state. */
+  redis: RedisTarget | null;
   /** Namespace of every key and channel; replicas that share it share state. */
   keyPrefix: string;
-  logger: Pick<Logger, "info" | "warn">;
+  logger: Pick<Logger, "info" | "warn" | "debug">;
   /** CLIENT SETNAME of the connections. */
   connectionName?: string;
   now?: () => number;
@@ -42,6 +44,8 @@ export interface SharedState {
   /** Upstream call permits shared by all replicas, in Redis mode; null in memory mode. */
   readonly quotaStore: PermitStore | null;
   readonly bus: InvalidationBus;
+  /** Page reads shared by replicas, in Redis mode; null in memory mode. */
+  readonly reads: SharedReads | null;
   readonly idempotency: IdempotencyStore;
   /** Automatic persisted queries' documents by hash (bounded LRU in memory mode). */
   readonly persistedQueries: PersistedQueryStore;
@@ -56,12 +60,13 @@ export interface SharedState {
 export async function createSharedState(options: SharedStateOptions): Promise<SharedState> {
   const { logger } = options;
   const onBusError = (error: unknown): void => logger.warn({ err: error }, "page cache invalidation failed");
-  if (options.redisUrl === null) {
+  if (options.redis === null) {
     const bus = createLocalInvalidationBus({ onError: onBusError });
     return {
       mode: "memory",
       quotaStore: null,
       bus,
+      reads: null,
       idempotency: createMemoryIdempotencyStore(options.now ? { now: options.now } : {}),
       persistedQueries: createMemoryPersistedQueryStore(),
       readinessChecks: [],
@@ -74,11 +79,11 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
   let closing = false;
   // Loaded only with REDIS_URL: a single replica never pays ioredis's start-up time and memory.
   const { createRedisConnections } = await import("./redis.js");
-  const redis = createRedisConnections(options.redisUrl, {
+  const redis = createRedisConnections(options.redis, {
     connectionName: options.connectionName ?? "cdn-export-gateway",
     onError: outage.down,
   });
-  for (const connection of [redis.commands, redis.subscriber]) {
+  for (const connection of new Set([redis.commands, redis.subscriber, redis.claims])) {
     connection.on("ready", outage.up);
     // A dropped connection is an outage from the first moment, before any reconnect error.
     connection.on("close", () => {
@@ -86,7 +91,7 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     });
   }
   if (!(await redis.connect())) outage.down(null);
-  else logger.info({ keyPrefix: options.keyPrefix }, "shared state on Redis: quota, idempotency keys and cache invalidation are shared by all replicas");
+  else logger.info({ keyPrefix: options.keyPrefix, redisMode: redis.mode }, "shared state on Redis: quota, page reads, idempotency keys and cache invalidation are shared by all replicas");
 
   const bus = createRedisInvalidationBus({
     publisher: redis.commands,
@@ -99,7 +104,16 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     mode: "redis",
     quotaStore: new RedisPermitStore({ redis: redis.commands, keyPrefix: `${options.keyPrefix}quota` }),
     bus,
-    idempotency: createRedisIdempotencyStore({ redis: redis.commands, prefix: options.keyPrefix }),
+    reads: createSharedReads({
+      redis: redis.commands,
+      keyPrefix: options.keyPrefix,
+      onError: (error) => logger.debug({ err: error }, "shared page read skipped Redis"),
+    }),
+    idempotency: createRedisIdempotencyStore({
+      redis: redis.claims,
+      prefix: options.keyPrefix,
+      writesReplicated: (timeoutMs) => redis.writesReplicated(timeoutMs),
+    }),
     persistedQueries: createRedisPersistedQueryStore({ redis: redis.commands, prefix: options.keyPrefix }),
     readinessChecks: [{ name: "redis", critical: false, check: () => Promise.resolve(redis.isRedisHealthy()) }],
     redis,
@@ -127,7 +141,7 @@ function outageLog(logger: Pick<Logger, "info" | "warn">): { down: (error: Error
       const code = (error as { code?: unknown } | null)?.code;
       logger.warn(
         { redis: "unavailable", ...(typeof code === "string" ? { code } : {}) },
-        "Redis unavailable: still serving reads; creates with an idempotency key are refused and the upstream quota is per replica until it is back",
+        "Redis unavailable: still serving reads (from the upstream); creates with an idempotency key are refused and the upstream quota is this replica's share until it is back",
       );
     },
     up() {

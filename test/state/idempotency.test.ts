@@ -204,6 +204,15 @@ describe("memory store housekeeping", () => {
     expect(await store.begin("s", "k", "fp", 500)).toEqual({ state: "new" });
   });
 
+  it("lets only a claim's owner release it (when the release names one)", async () => {
+    const store = createMemoryIdempotencyStore();
+    await store.begin("s", "owned", "fp", 60_000, "owner-a");
+    await store.abandon("s", "owned", "owner-b");
+    expect(await store.begin("s", "owned", "fp", 60_000)).toEqual({ state: "in-progress" });
+    await store.abandon("s", "owned", "owner-a");
+    expect(await store.begin("s", "owned", "fp", 60_000)).toEqual({ state: "new" });
+  });
+
   it("holds at most maxEntries records", async () => {
     const store = createMemoryIdempotencyStore({ maxEntries: 2 });
     await store.begin("s", "a", "fp", 60_000);

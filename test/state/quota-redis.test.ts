@@ -6,8 +6,8 @@
  */
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { PermitTerms } from "../../src/state/quota/permit-store.js";
-import { RedisPermitStore } from "../../src/state/quota/redis-permit-store.js";
+import type { PermitTerms, Presence } from "../../src/state/quota/permit-store.js";
+import { permitStoreKeys, RedisPermitStore } from "../../src/state/quota/redis-permit-store.js";
 import { deleteKeysWithPrefix, redisReachable, TEST_REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { busiestWindow, gapsBetweenStarts, type CallSpan } from "../upstream/quota-windows.js";
 
@@ -15,6 +15,8 @@ const hasRedis = await redisReachable();
 
 /** 10 calls per second: slots of 100 ms, and an idle burst of all 10 (9 slots ahead of the schedule). */
 const TEN_PER_SECOND: PermitTerms = { limit: 10, windowMs: 1000, slotMs: 100, burstToleranceMs: 900, maxCallMs: 60_000 };
+/** Presence that never goes stale on the simulated clock: these cases are about the permits alone. */
+const present = (replicaId: string): Presence => ({ replicaId, share: 1, staleMs: 1e12, forgetMs: 1e12 });
 
 describe.skipIf(!hasRedis)("Redis permit store", () => {
   let redis: Redis;
@@ -65,7 +67,7 @@ describe.skipIf(!hasRedis)("Redis permit store", () => {
         continue;
       }
       const caller = waiting.find((candidate) => candidate.at === nextAsk)!;
-      const outcome = await replicas[caller.replica]!.take(caller.id, terms, caller.queued);
+      const outcome = await replicas[caller.replica]!.take(caller.id, terms, caller.queued, present(`r${caller.replica}`));
       if (outcome.taken) {
         waiting.splice(waiting.indexOf(caller), 1);
         running.push({ ...caller, start: now, end: now + (latencies[spans.length % latencies.length] ?? 0) });
@@ -87,21 +89,23 @@ describe.skipIf(!hasRedis)("Redis permit store", () => {
     let now = 10_000;
     const a = new RedisPermitStore({ redis, keyPrefix, now: () => now });
     const b = new RedisPermitStore({ redis, keyPrefix, now: () => now });
-    expect(await a.take("a:1", terms, false)).toEqual({ taken: true });
-    expect(await a.take("a:2", terms, false)).toEqual({ taken: true });
-    expect(await b.take("b:1", terms, false)).toEqual({ taken: true });
+    expect(await a.take("a:1", terms, false, present("a"))).toEqual({ taken: true, replicas: 1 });
+    expect(await a.take("a:2", terms, false, present("a"))).toEqual({ taken: true, replicas: 1 });
+    expect(await b.take("b:1", terms, false, present("b"))).toEqual({ taken: true, replicas: 2 });
     // All three permits in flight: the earliest any could free is one window after it ends, if it ended now.
-    expect(await b.take("b:2", terms, false)).toEqual({ taken: false, retryInMs: 1000 });
-    expect(await new RedisPermitStore({ redis, keyPrefix: newPrefix(), now: () => now }).take("c:1", terms, false)).toEqual({ taken: true });
-    expect(await redis.zcard(`${keyPrefix}:permits`)).toBe(3);
-    expect(await redis.pttl(`${keyPrefix}:permits`)).toBeGreaterThan(0);
+    expect(await b.take("b:2", terms, false, present("b"))).toEqual({ taken: false, retryInMs: 1000, replicas: 2 });
+    expect(await new RedisPermitStore({ redis, keyPrefix: newPrefix(), now: () => now }).take("c:1", terms, false, present("c"))).toEqual({ taken: true, replicas: 1 });
+    const keys = permitStoreKeys(keyPrefix);
+    expect(keys.permits).toBe(`{${keyPrefix}}:permits`); // one hash tag: one Cluster slot for every key of the scripts
+    expect(await redis.zcard(keys.permits)).toBe(3);
+    expect(await redis.pttl(keys.permits)).toBeGreaterThan(0);
 
     // A call given back still counts for one window after it is over.
     now += 200;
     await a.give("a:1", terms);
-    expect(await b.take("b:3", terms, false)).toEqual({ taken: false, retryInMs: 1000 });
+    expect(await b.take("b:3", terms, false, present("b"))).toEqual({ taken: false, retryInMs: 1000, replicas: 2 });
     now += 1000;
-    expect(await b.take("b:4", terms, false)).toEqual({ taken: true });
+    expect(await b.take("b:4", terms, false, present("b"))).toEqual({ taken: true, replicas: 2 });
   });
 
   it("stops counting a permit never given back after maxCallMs (its replica crashed) plus a window", async () => {
@@ -109,18 +113,18 @@ describe.skipIf(!hasRedis)("Redis permit store", () => {
     const keyPrefix = newPrefix();
     let now = 0;
     const store = new RedisPermitStore({ redis, keyPrefix, now: () => now });
-    expect(await store.take("crashed", terms, false)).toEqual({ taken: true });
+    expect(await store.take("crashed", terms, false, present("a"))).toEqual({ taken: true, replicas: 1 });
     now = 5_999;
-    expect((await store.take("next", terms, false)).taken).toBe(false);
+    expect((await store.take("next", terms, false, present("a"))).taken).toBe(false);
     now = 6_000;
-    expect(await store.take("next", terms, false)).toEqual({ taken: true });
+    expect(await store.take("next", terms, false, present("a"))).toEqual({ taken: true, replicas: 1 });
   });
 
   it("uses the Redis server's clock when given none", async () => {
     const store = new RedisPermitStore({ redis, keyPrefix: newPrefix() });
     const terms: PermitTerms = { ...TEN_PER_SECOND, limit: 1 };
-    expect(await store.take("first", terms, false)).toEqual({ taken: true });
-    const refused = await store.take("second", terms, false);
+    expect(await store.take("first", terms, false, present("a"))).toEqual({ taken: true, replicas: 1 });
+    const refused = await store.take("second", terms, false, present("a"));
     if (refused.taken) throw new Error("expected the second call to wait");
     expect(refused.retryInMs).toBeGreaterThan(900);
   });
@@ -129,10 +133,66 @@ describe.skipIf(!hasRedis)("Redis permit store", () => {
     const offline = new Redis(TEST_REDIS_URL, { lazyConnect: true, enableOfflineQueue: false });
     try {
       const store = new RedisPermitStore({ redis: offline, keyPrefix: newPrefix() });
-      await expect(store.take("a", TEN_PER_SECOND, false)).rejects.toBeInstanceOf(Error);
+      await expect(store.take("a", TEN_PER_SECOND, false, present("a"))).rejects.toBeInstanceOf(Error);
       await expect(store.give("a", TEN_PER_SECOND)).rejects.toBeInstanceOf(Error);
+      await expect(store.heartbeat(present("a"))).rejects.toBeInstanceOf(Error);
+      await expect(store.rejoin(present("a"), [], TEN_PER_SECOND)).rejects.toBeInstanceOf(Error);
     } finally {
       offline.disconnect();
     }
+  });
+
+  it("keeps the share of a replica that fell silent free for it, until it is forgotten", async () => {
+    const terms: PermitTerms = { limit: 9, windowMs: 1000, slotMs: 1, burstToleranceMs: 1000, maxCallMs: 60_000 };
+    const keyPrefix = newPrefix();
+    let now = 0;
+    const store = new RedisPermitStore({ redis, keyPrefix, now: () => now });
+    const presence = (replicaId: string, share: number): Presence => ({ replicaId, share, staleMs: 400, forgetMs: 5_000 });
+    // Three replicas seen alive, each would keep to 3 calls/s alone.
+    expect(await store.heartbeat(presence("a", 3))).toBe(1);
+    expect(await store.heartbeat(presence("b", 3))).toBe(2);
+    expect(await store.heartbeat(presence("c", 3))).toBe(3);
+    // c falls silent (cut off from Redis, running alone on its 3): a and b share the other 6.
+    now = 401;
+    await store.heartbeat(presence("a", 3));
+    let taken = 0;
+    for (let i = 0; i < 9; i += 1) if ((await store.take(`b:${i}`, terms, false, presence("b", 3))).taken) taken += 1;
+    expect(taken).toBe(6);
+    const refused = await store.take("b:late", terms, false, presence("b", 3));
+    expect(refused).toMatchObject({ taken: false, replicas: 3 });
+    // c comes back: its share is no longer kept aside (the permits still count, so the store waits for them).
+    await store.heartbeat(presence("c", 3));
+    expect(await redis.hlen(permitStoreKeys(keyPrefix).replicas)).toBe(3);
+    // c silent past forgetMs: forgotten, its share free again, the replicas alive are two.
+    now = 3_000;
+    await store.heartbeat(presence("a", 3));
+    await store.heartbeat(presence("b", 3));
+    now = 5_402;
+    expect(await store.heartbeat(presence("a", 3))).toBe(2);
+    expect(await redis.hexists(permitStoreKeys(keyPrefix).replicas, "c")).toBe(0);
+    // A replica that stops says so: the others stop keeping anything for it at once.
+    await store.leave("a");
+    expect(await redis.hexists(permitStoreKeys(keyPrefix).replicas, "a")).toBe(0);
+  });
+
+  it("writes a returning replica's permits back as they are now: in flight, still counting, or over", async () => {
+    const terms: PermitTerms = { limit: 10, windowMs: 1000, slotMs: 1, burstToleranceMs: 1000, maxCallMs: 60_000 };
+    const keyPrefix = newPrefix();
+    const { permits } = permitStoreKeys(keyPrefix);
+    let now = 1_000;
+    const store = new RedisPermitStore({ redis, keyPrefix, now: () => now });
+    await store.take("a:gone", terms, false, present("a")); // taken, answer lost, then over
+    await redis.del(permits); // a new primary that never received the others
+    now = 2_000;
+    const alive = await store.rejoin(present("a"), [
+      { callId: "a:flight", remainingMs: null },
+      { callId: "a:ending", remainingMs: 250 },
+      { callId: "a:gone", remainingMs: 0 },
+    ], terms);
+    expect(alive).toBe(1);
+    expect(await redis.zscore(permits, "a:flight")).toBe(String(2_000 + 60_000 + 1_000));
+    expect(await redis.zscore(permits, "a:ending")).toBe("2250");
+    expect(await redis.zscore(permits, "a:gone")).toBeNull();
+    expect(await redis.pttl(permits)).toBeGreaterThan(60_000);
   });
 });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { startEmulator } from "../../src/emulator/index.js";
 import type { RunningEmulator } from "../../src/emulator/types.js";
+import { permitStoreKeys } from "../../src/state/quota/redis-permit-store.js";
 import { UpstreamQuotaExhaustedError } from "../../src/upstream/errors.js";
 import { closedPort, deleteKeysWithPrefix, redisReachable, TEST_REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { postGraphQL, startServerHarness, type ServerHarness } from "../helpers/server-harness.js";
@@ -124,7 +125,7 @@ describe.skipIf(!hasRedis)("two replicas sharing one Redis", () => {
   });
 
   it("the upstream quota (CDN_RATE_LIMIT) is one bucket for both replicas", async () => {
-    const permitsKey = `${prefix}quota:permits`;
+    const permitsKey = permitStoreKeys(`${prefix}quota`).permits;
     const rate = a.config.upstream.rateLimit;
     // Every permit taken by calls in flight elsewhere, for longer than the quota's longest wait.
     const [seconds] = await admin.time();

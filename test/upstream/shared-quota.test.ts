@@ -5,8 +5,8 @@
  */
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { PermitStore, PermitTerms } from "../../src/state/quota/permit-store.js";
-import { RedisPermitStore } from "../../src/state/quota/redis-permit-store.js";
+import type { PermitStore, PermitTerms, TakeResult } from "../../src/state/quota/permit-store.js";
+import { permitStoreKeys, RedisPermitStore } from "../../src/state/quota/redis-permit-store.js";
 import { UpstreamQuotaExhaustedError } from "../../src/upstream/errors.js";
 import { createQuota, createSharedQuota, type UpstreamQuota } from "../../src/upstream/quota/index.js";
 import { deleteKeysWithPrefix, redisReachable, TEST_REDIS_URL, uniquePrefix } from "../helpers/redis.js";
@@ -51,8 +51,8 @@ describe.skipIf(!hasRedis)("shared quota on the Redis store", () => {
     await expectExhausted(replicaB);
     await expectExhausted(replicaA);
     await onRedis(newPrefix(), 3, 100).acquire("c");
-    expect(await redis.zcard(`${keyPrefix}:permits`)).toBe(3);
-    expect(await redis.pttl(`${keyPrefix}:permits`)).toBeGreaterThan(0);
+    expect(await redis.zcard(permitStoreKeys(keyPrefix).permits)).toBe(3);
+    expect(await redis.pttl(permitStoreKeys(keyPrefix).permits)).toBeGreaterThan(0);
   });
 
   it("still counts a call for a window after it is over", async () => {
@@ -86,11 +86,20 @@ describe.skipIf(!hasRedis)("shared quota on the Redis store", () => {
   });
 });
 
-describe("shared quota over a store that fails", () => {
-  const down: PermitStore = {
-    take: () => Promise.reject(new Error("connection is closed")),
-    give: () => Promise.reject(new Error("connection is closed")),
+/** A store that answers `take` as told and everything else as it would when healthy (one replica). */
+function storeAnswering(take: PermitStore["take"]): PermitStore {
+  return {
+    take,
+    give: () => Promise.resolve(),
+    heartbeat: () => Promise.resolve(1),
+    rejoin: () => Promise.resolve(1),
+    leave: () => Promise.resolve(),
   };
+}
+
+describe("shared quota over a store that fails", () => {
+  const closed = (): Promise<never> => Promise.reject(new Error("connection is closed"));
+  const down: PermitStore = { take: closed, give: closed, heartbeat: closed, rejoin: closed, leave: closed };
 
   it("keeps the local rules while the store is down: the rate, then UpstreamQuotaExhaustedError", async () => {
     const quota = createSharedQuota({ store: down, ratePerSecond: 2, maxWaitMs: 50 });
@@ -102,20 +111,22 @@ describe("shared quota over a store that fails", () => {
   it("moves waiters to the local rules when the store fails while they wait", async () => {
     let answers = 0;
     const failsAfterOneRefusal: PermitStore = {
+      ...down,
       take: () => {
         answers += 1;
-        return answers === 1 ? Promise.resolve({ taken: false, retryInMs: 10 }) : Promise.reject(new Error("connection is closed"));
+        return answers === 1 ? Promise.resolve({ taken: false, retryInMs: 10, replicas: 1 }) : closed();
       },
-      give: () => Promise.resolve(),
     };
-    const quota = createSharedQuota({ store: failsAfterOneRefusal, ratePerSecond: 5, maxWaitMs: 1_000 });
+    // It had reached the store: alone, it first waits out the permits granted there (quiet stretch).
+    const quota = createSharedQuota({ store: failsAfterOneRefusal, ratePerSecond: 5, maxWaitMs: 3_000, heartbeatMs: 60_000 });
     const permit = await quota.acquire("a");
     permit.release();
     expect(answers).toBe(2);
+    await quota.close?.();
   });
 
   it("turns a store's long wait into UpstreamQuotaExhaustedError at once (CDN_QUOTA_WAIT_MS)", async () => {
-    const busy: PermitStore = { take: () => Promise.resolve({ taken: false, retryInMs: 900 }), give: () => Promise.resolve() };
+    const busy = storeAnswering(() => Promise.resolve({ taken: false, retryInMs: 900, replicas: 1 }));
     const started = performance.now();
     await expectExhausted(createSharedQuota({ store: busy, ratePerSecond: 5, maxWaitMs: 500 }));
     expect(performance.now() - started).toBeLessThan(400);
@@ -123,13 +134,10 @@ describe("shared quota over a store that fails", () => {
 
   it("passes the terms of CDN_RATE_LIMIT to the store: the rate, a one-second window, slots of 1 s / rate", async () => {
     const seen: PermitTerms[] = [];
-    const recording: PermitStore = {
-      take: (_callId, terms) => {
-        seen.push(terms);
-        return Promise.resolve({ taken: true });
-      },
-      give: () => Promise.resolve(),
-    };
+    const recording = storeAnswering((_callId, terms): Promise<TakeResult> => {
+      seen.push(terms);
+      return Promise.resolve({ taken: true, replicas: 1 });
+    });
     (await createQuota({ store: recording, ratePerSecond: 90 }).acquire("a")).release();
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ limit: 90, windowMs: 1000, slotMs: 1000 / 90, maxCallMs: 125_000 });

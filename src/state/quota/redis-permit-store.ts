@@ -10,14 +10,18 @@
  * semaphore pattern. Times come from the Redis server's clock (TIME), one clock for all
  * replicas; tests may pass their own clock instead.
  *
- * Keys: `<prefix>:permits`, a sorted set (member: call id, score: ms until which the call
- * counts: far ahead while in flight, one window after its end once released) and
- * `<prefix>:pacing`, a hash (`tat`: GCRA's theoretical arrival time; `spaced`: no waiting
- * caller goes before it). Both expire when unused.
+ * Keys, under one hash tag (one Cluster slot): `{<prefix>}:permits`, a sorted set (member:
+ * call id, score: ms until which the call counts: far ahead while in flight, one window after
+ * its end once released); `{<prefix>}:pacing`, a hash (`tat`: GCRA's theoretical arrival time;
+ * `spaced`: no waiting caller goes before it); and `{<prefix>}:replicas`, a hash of presence
+ * (replica id → "<last seen ms> <share>"). A replica silent for `staleMs` may be running on its
+ * own share, cut off from Redis: every take leaves that share free for it (the limit is the rate
+ * minus the shares of silent replicas) until it has been silent for `forgetMs`. All expire
+ * when unused.
  */
-import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
-import type { PermitStore, PermitTerms, TakeResult } from "./permit-store.js";
+import { hashTag, luaScript, runScript } from "../lua-script.js";
+import type { RedisClient } from "../redis.js";
+import type { HeldPermit, PermitStore, PermitTerms, Presence, TakeResult } from "./permit-store.js";
 
 const CLOCK = `
 local now = tonumber(ARGV[1])
@@ -29,19 +33,57 @@ local function ms(value) return string.format('%.3f', value) end
 `;
 
 /**
- * KEYS: permits, pacing. ARGV: now ('' = server clock), limit, window ms, slot ms,
- * burst tolerance ms, max call ms, call id, queued ('1' for a caller that waited).
- * Returns {1, now} when the call may go (its permit taken), else {0, ms to wait}.
+ * Heartbeat of replica `me` (which would use `share` calls/s alone); forgets replicas silent
+ * for `forget` ms. Returns the replicas alive (`me` included) and the sum of the shares of
+ * those silent for more than `stale` ms, which the others keep free.
  */
-const TAKE_SCRIPT = `${CLOCK}
-local limit, window, slot, tolerance, maxCall = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+const PRESENCE = `
+local function presence(key, me, share, stale, forget)
+  local alive, reserved = 1, 0
+  local entries = redis.call('HGETALL', key)
+  for i = 1, #entries, 2 do
+    local id = entries[i]
+    if id ~= me then
+      local seen, held = string.match(entries[i + 1], '^(%S+) (%S+)$')
+      seen, held = tonumber(seen), tonumber(held)
+      if not seen or not held or now - seen > forget then
+        redis.call('HDEL', key, id)
+      else
+        alive = alive + 1
+        if now - seen > stale then reserved = reserved + held end
+      end
+    end
+  end
+  redis.call('HSET', key, me, ms(now) .. ' ' .. share)
+  redis.call('PEXPIRE', key, math.ceil(forget))
+  return alive, reserved
+end
+`;
+
+/**
+ * KEYS: permits, pacing, replicas. ARGV: now ('' = server clock), limit, window ms, slot ms,
+ * burst tolerance ms, max call ms, call id, queued ('1' for a caller that waited), replica id,
+ * share, stale ms, forget ms.
+ * Returns {1, now, replicas} when the call may go (its permit taken), else {0, ms to wait, replicas}.
+ */
+const TAKE = luaScript(`${CLOCK}${PRESENCE}
+local window, slot, tolerance, maxCall = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local queued = ARGV[8] == '1'
+local stale = tonumber(ARGV[11])
+local alive, reserved = presence(KEYS[3], ARGV[9], ARGV[10], stale, tonumber(ARGV[12]))
+-- Shares of replicas that may be running on their own are not ours to take.
+local limit = tonumber(ARGV[2]) - reserved
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms(now))
 local startAt = now
-if redis.call('ZCARD', KEYS[1]) >= limit then
-  -- A call still in flight frees its permit one window after it ends, at the earliest.
-  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  startAt = math.min(tonumber(first[2]), now + window)
+if limit < 1 then
+  startAt = now + stale
+else
+  local count = redis.call('ZCARD', KEYS[1])
+  if count >= limit then
+    -- A call still in flight frees its permit one window after it ends, at the earliest.
+    local nth = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
+    startAt = math.min(tonumber(nth[2]), now + window)
+  end
 end
 local pacing = redis.call('HMGET', KEYS[2], 'tat', 'spaced')
 local tat = tonumber(pacing[1]) or -math.huge
@@ -49,7 +91,7 @@ local spaced = tonumber(pacing[2]) or -math.huge
 local pacedAt = tat - tolerance
 if queued then pacedAt = math.max(pacedAt, spaced) end
 startAt = math.max(startAt, pacedAt)
-if startAt > now then return {0, ms(startAt - now)} end
+if startAt > now then return {0, ms(startAt - now), alive} end
 redis.call('ZADD', KEYS[1], ms(now + maxCall + window), ARGV[7])
 redis.call('PEXPIRE', KEYS[1], math.ceil(maxCall + window))
 tat = math.max(tat, now) + slot
@@ -57,39 +99,72 @@ tat = math.max(tat, now) + slot
 if queued then spaced = math.max(spaced + slot, now + slot - math.min(slot / 2, 2)) else spaced = math.max(spaced, now) end
 redis.call('HSET', KEYS[2], 'tat', ms(tat), 'spaced', ms(spaced))
 redis.call('PEXPIRE', KEYS[2], math.ceil(tat - now + window))
-return {1, ms(now)}
-`;
+return {1, ms(now), alive}
+`);
 
 /** KEYS: permits. ARGV: now ('' = server clock), window ms, call id. The call is over. */
-const GIVE_SCRIPT = `${CLOCK}
+const GIVE = luaScript(`${CLOCK}
 local window = tonumber(ARGV[2])
 -- Even a permit that expired (its call outlived max call ms) counts one more window.
 redis.call('ZADD', KEYS[1], ms(now + window), ARGV[3])
 if redis.call('PTTL', KEYS[1]) < window then redis.call('PEXPIRE', KEYS[1], math.ceil(window) + 1) end
 return 1
-`;
+`);
+
+/** KEYS: replicas. ARGV: now, replica id, share, stale ms, forget ms. Returns the replicas alive. */
+const HEARTBEAT = luaScript(`${CLOCK}${PRESENCE}
+local alive = presence(KEYS[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]))
+return alive
+`);
+
+/**
+ * KEYS: permits, replicas. ARGV: now, window ms, max call ms, replica id, share, stale ms,
+ * forget ms, then pairs (call id, ms it still counts, '' while in flight). This replica's own
+ * permits are its own to state: each is written as it is now (removed when its time is up).
+ */
+const REJOIN = luaScript(`${CLOCK}${PRESENCE}
+local window, maxCall = tonumber(ARGV[2]), tonumber(ARGV[3])
+for i = 8, #ARGV, 2 do
+  local id, remaining = ARGV[i], ARGV[i + 1]
+  if remaining == '' then
+    redis.call('ZADD', KEYS[1], ms(now + maxCall + window), id)
+  elseif tonumber(remaining) > 0 then
+    redis.call('ZADD', KEYS[1], ms(now + tonumber(remaining)), id)
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+if redis.call('PTTL', KEYS[1]) < maxCall + window then redis.call('PEXPIRE', KEYS[1], math.ceil(maxCall + window)) end
+local alive = presence(KEYS[2], ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]))
+return alive
+`);
+
+/** Where the store keeps its state under `keyPrefix` (tests look at them). */
+export function permitStoreKeys(keyPrefix: string): { permits: string; pacing: string; replicas: string } {
+  const tag = hashTag(keyPrefix);
+  return { permits: `${tag}:permits`, pacing: `${tag}:pacing`, replicas: `${tag}:replicas` };
+}
 
 export interface RedisPermitStoreOptions {
-  redis: Redis;
-  /** Replicas sharing a prefix share the permits: keys `<prefix>:permits` and `<prefix>:pacing`. */
+  redis: RedisClient;
+  /** Replicas sharing a prefix share the permits (keys: `permitStoreKeys`). */
   keyPrefix: string;
   /** Epoch ms for the scripts instead of the Redis server's clock (tests). */
   now?: () => number;
 }
 
-/** The two scripts, bound to one prefix. Commands fail at once while Redis is down. */
+/** The scripts, bound to one prefix. Commands fail at once while Redis is down. */
 export class RedisPermitStore implements PermitStore {
-  readonly #permitsKey: string;
-  readonly #pacingKey: string;
+  readonly #keys: ReturnType<typeof permitStoreKeys>;
 
   constructor(private readonly options: RedisPermitStoreOptions) {
-    this.#permitsKey = `${options.keyPrefix}:permits`;
-    this.#pacingKey = `${options.keyPrefix}:pacing`;
+    this.#keys = permitStoreKeys(options.keyPrefix);
   }
 
-  async take(callId: string, terms: PermitTerms, queued: boolean): Promise<TakeResult> {
+  async take(callId: string, terms: PermitTerms, queued: boolean, presence: Presence): Promise<TakeResult> {
     const { limit, windowMs, slotMs, burstToleranceMs, maxCallMs } = terms;
-    const reply = await this.#run(TAKE, [this.#permitsKey, this.#pacingKey], [
+    const { permits, pacing, replicas } = this.#keys;
+    const reply = await this.#run(TAKE, [permits, pacing, replicas], [
       this.#clock(),
       limit,
       windowMs,
@@ -98,38 +173,52 @@ export class RedisPermitStore implements PermitStore {
       maxCallMs,
       callId,
       queued ? "1" : "0",
+      ...presenceArgs(presence),
     ]);
-    if (!Array.isArray(reply) || reply.length !== 2) throw new Error("quota script: unexpected reply");
-    const [taken, value] = reply as unknown[];
-    if (taken === 1) return { taken: true };
-    return { taken: false, retryInMs: Number(value) };
+    if (!Array.isArray(reply) || reply.length !== 3) throw new Error("quota script: unexpected reply");
+    const [taken, value, alive] = reply as unknown[];
+    const replicasAlive = Number(alive);
+    if (taken === 1) return { taken: true, replicas: replicasAlive };
+    return { taken: false, retryInMs: Number(value), replicas: replicasAlive };
   }
 
   async give(callId: string, terms: PermitTerms): Promise<void> {
-    await this.#run(GIVE, [this.#permitsKey], [this.#clock(), terms.windowMs, callId]);
+    await this.#run(GIVE, [this.#keys.permits], [this.#clock(), terms.windowMs, callId]);
+  }
+
+  async heartbeat(presence: Presence): Promise<number> {
+    return Number(await this.#run(HEARTBEAT, [this.#keys.replicas], [this.#clock(), ...presenceArgs(presence)]));
+  }
+
+  async rejoin(presence: Presence, held: readonly HeldPermit[], terms: PermitTerms): Promise<number> {
+    const { replicaId, share, staleMs, forgetMs } = presence;
+    const pairs = held.flatMap((permit) => [permit.callId, permit.remainingMs === null ? "" : String(permit.remainingMs)]);
+    const reply = await this.#run(REJOIN, [this.#keys.permits, this.#keys.replicas], [
+      this.#clock(),
+      terms.windowMs,
+      terms.maxCallMs,
+      replicaId,
+      share,
+      staleMs,
+      forgetMs,
+      ...pairs,
+    ]);
+    return Number(reply);
+  }
+
+  async leave(replicaId: string): Promise<void> {
+    await this.options.redis.hdel(this.#keys.replicas, replicaId);
   }
 
   #clock(): string {
     return this.options.now === undefined ? "" : String(this.options.now());
   }
 
-  /** EVALSHA, loading the script on NOSCRIPT (a restarted or flushed Redis). */
-  async #run(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
-    const { redis } = this.options;
-    try {
-      return await redis.evalsha(script.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-      return redis.eval(script.source, keys.length, ...keys, ...args);
-    }
+  #run(script: Parameters<typeof runScript>[1], keys: string[], args: (string | number)[]): Promise<unknown> {
+    return runScript(this.options.redis, script, keys, args);
   }
 }
 
-interface LuaScript {
-  source: string;
-  sha: string;
+function presenceArgs(presence: Presence): (string | number)[] {
+  return [presence.replicaId, presence.share, presence.staleMs, presence.forgetMs];
 }
-
-const script = (source: string): LuaScript => ({ source, sha: createHash("sha1").update(source).digest("hex") });
-const TAKE = script(TAKE_SCRIPT);
-const GIVE = script(GIVE_SCRIPT);

@@ -20,11 +20,17 @@ interface Waiter {
   fail(error: Error): void;
 }
 
-export function createMemoryQuota(options: MemoryQuotaOptions): UpstreamQuota {
+/** A quota in one process, which can also count a call it did not grant (the shared quota's fallback). */
+export interface LocalQuota extends UpstreamQuota {
+  /** A permit taken whatever the limit: a call already under way that must count here too. */
+  hold(): QuotaPermit;
+}
+
+export function createMemoryQuota(options: MemoryQuotaOptions): LocalQuota {
   return new MemoryQuota(options);
 }
 
-class MemoryQuota implements UpstreamQuota {
+class MemoryQuota implements LocalQuota {
   readonly #maxWaitMs: number;
   readonly #now: () => number;
   readonly #limit: number;
@@ -41,7 +47,13 @@ class MemoryQuota implements UpstreamQuota {
     const params = pacingParams(this.#limit);
     this.#emissionMs = params.emissionMs;
     this.#ledger = new PermitLedger(this.#limit, WINDOW_MS);
+    // Every permit counts until then: nothing is granted before it (a quiet start).
+    if (options.busyUntil !== undefined) this.#ledger.busyUntil(options.busyUntil);
     this.#pacer = new Pacer(params);
+  }
+
+  hold(): QuotaPermit {
+    return this.#start(this.#now(), false);
   }
 
   acquire(action: string, options: QuotaAcquireOptions = {}): Promise<QuotaPermit> {

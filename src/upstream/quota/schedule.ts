@@ -121,7 +121,19 @@ export class PermitLedger {
 
   give(now: number): void {
     this.#inFlight -= 1;
-    this.#freeAt.push(now + this.windowMs);
+    this.#countUntil(now + this.windowMs);
+  }
+
+  /** Every permit counts until `until` (calls that may have gone elsewhere). */
+  busyUntil(until: number): void {
+    for (let i = 0; i < this.limit; i += 1) this.#countUntil(until);
+  }
+
+  /** Keeps `#freeAt` ascending: ends in clock order append, a later seed may sit ahead of them. */
+  #countUntil(until: number): void {
+    let index = this.#freeAt.length;
+    while (index > 0 && (this.#freeAt[index - 1] ?? 0) > until) index -= 1;
+    this.#freeAt.splice(index, 0, until);
   }
 }
 

@@ -25,6 +25,8 @@ export interface UpstreamQuota {
    * the call is over, whatever its outcome.
    */
   acquire(action: string, options?: QuotaAcquireOptions): Promise<QuotaPermit>;
+  /** Stops background work (a shared quota's heartbeat) and says goodbye to the other replicas. */
+  close?(): Promise<void>;
 }
 
 export interface QuotaOptions {
@@ -37,6 +39,8 @@ export interface QuotaOptions {
 export interface MemoryQuotaOptions extends QuotaOptions {
   /** Monotonic clock in ms (tests inject one). Default `performance.now`. */
   now?: () => number;
+  /** Grant nothing before this time on `now`'s clock (every permit counts until then). */
+  busyUntil?: number;
 }
 
 export interface SharedQuotaOptions extends QuotaOptions {
@@ -47,4 +51,14 @@ export interface SharedQuotaOptions extends QuotaOptions {
    * longer than any call can take: default 125 000 (the largest CDN_TIMEOUT_MS is 120 000).
    */
   maxCallMs?: number;
+  /** This replica's name among the others (presence). Default a random UUID. */
+  replicaId?: string;
+  /** How often a replica tells the store it is alive (a take counts too). Default 100. */
+  heartbeatMs?: number;
+  /** Silent this long, a replica may be on its own share: the others keep it free. Default 400. */
+  staleMs?: number;
+  /** Silent this long, a replica is forgotten (crashed): its share is free again. Default 60 000. */
+  forgetMs?: number;
+  /** Deadline of one store step; past it the store counts as lost. Default 250. */
+  storeDeadlineMs?: number;
 }
