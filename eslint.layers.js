@@ -7,7 +7,7 @@ import { createTypeScriptImportResolver } from "eslint-import-resolver-typescrip
 /** Top to bottom. Each entry: a name and the files it holds. */
 export const LAYERS = [
   { name: "composition", files: ["src/@(main|app).ts"] },
-  { name: "server", files: ["src/@(server|yoga|config|config-env|config-tracing|config-redis).ts"] },
+  { name: "server", files: ["src/@(server|yoga|config|config-env|config-variables|config-tracing|config-redis).ts"] },
   { name: "plugins", files: ["src/http/**", "src/auth/!(principal).ts", "src/observability/!(logger|secret-forms|spans).ts"] },
   { name: "schema", files: ["src/schema/**"] },
   { name: "resolvers", files: ["src/resolvers/**"] },
