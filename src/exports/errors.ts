@@ -31,7 +31,8 @@ export class ExportUnavailableError extends ExportError {
     readonly reason: ExportUnavailableReason,
     /** The URL's host when known; never the path or query. */
     readonly host: string | null,
-    detail: string,
+    /** What went wrong, in words that name the host at most. */
+    readonly detail: string,
     options?: { cause?: unknown },
   ) {
     super(`export file unavailable (${reason}${host === null ? "" : `, host ${host}`}): ${detail}`, options);
@@ -54,7 +55,7 @@ export class ExportFormatUnrecognizedError extends ExportError {
   readonly code = "EXPORT_FORMAT_UNRECOGNIZED";
   constructor(
     readonly headers: readonly string[],
-    detail: string,
+    readonly detail: string,
     options?: { cause?: unknown },
   ) {
     super(`export file format not recognized: ${detail}${headers.length === 0 ? "" : ` (headers found: ${headers.join(" | ")})`}`, options);
