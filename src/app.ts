@@ -12,6 +12,7 @@ import { combineObservers, createMetrics, upstreamLogObserver, type GatewayMetri
 import { schema } from "./schema/index.js";
 import { createGateway, type Gateway, type GatewayDeps } from "./server.js";
 import { downloadUrlPolicy, reportOncePerHost } from "./exports/download-policy.js";
+import { createExportReading } from "./exports/export-reading.js";
 import { createCdnClient, type CdnClient } from "./upstream/client.js";
 import { Credentials } from "./upstream/credentials.js";
 import { createQuota } from "./upstream/quota/index.js";
@@ -105,6 +106,22 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
     onError: (error) => logger.warn({ err: error }, "page cache invalidation publish failed"),
   });
 
+  // DownloadUrls reach browsers: only the upstream's own download hosts, CDN_DOWNLOAD_ORIGINS
+  // and, in emulator mode, the emulator's origin. Refusals log the host and reason, never the
+  // signed URL, once per host and reason: a refused host is refused for every task on every read.
+  // The gateway reads export files under the same policy.
+  const downloadPolicy = downloadUrlPolicy({
+    origins: [...(emulator === null ? [] : [emulator.url]), ...config.upstream.downloadOrigins],
+    onRefused: reportOncePerHost((event) => logger.warn(event, "download URL refused: host not allowed")),
+  });
+  const exportReading = createExportReading({
+    limits: config.exports,
+    policy: downloadPolicy,
+    upstream: client,
+    redis: state.redis === null ? null : { commands: state.redis.commands, keyPrefix: config.redisKeyPrefix },
+    onSharedStoreError: (error) => logger.warn({ err: error }, "shared export store failed: reading the file here"),
+  });
+
   const runningEmulator = emulator;
   const gateway = createGateway({
     config,
@@ -113,13 +130,8 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
     logger,
     logContext,
     metrics,
-    // DownloadUrls reach browsers: only the upstream's own download hosts, CDN_DOWNLOAD_ORIGINS
-    // and, in emulator mode, the emulator's origin. Refusals log the host and reason, never the
-    // signed URL, once per host and reason: a refused host is refused for every task on every read.
-    downloadPolicy: downloadUrlPolicy({
-      origins: [...(emulator === null ? [] : [emulator.url]), ...config.upstream.downloadOrigins],
-      onRefused: reportOncePerHost((event) => logger.warn(event, "download URL refused: host not allowed")),
-    }),
+    downloadPolicy,
+    exportFiles: exportReading,
     // Readiness must see the upstream itself, not the page cache.
     probeUpstream: (signal) => client.describeTasks("USAGE_DETAIL", { pageNumber: 1, pageSize: 1 }, { signal }),
     idempotencyStore: state.idempotency,
@@ -137,6 +149,7 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
         return Promise.resolve();
       },
       () => client.close(),
+      () => exportReading.close(),
       () => state.close(),
       ...(runningEmulator === null ? [] : [() => runningEmulator.close()]),
     ],
@@ -149,6 +162,7 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
   } catch (error) {
     api.close();
     await client.close();
+    await exportReading.close();
     await state.close();
     await emulator?.close();
     throw error;

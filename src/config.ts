@@ -109,6 +109,8 @@ export interface GatewayConfig {
     fileTimeZone: string;
     /** `EXPORT_CACHE_BYTES`: parsed exports kept in process, least recently used first; 0 keeps none. */
     cacheBytes: number;
+    /** `EXPORT_SHARED_TTL_MS`: with REDIS_URL, how long a parsed export stays in Redis for the other replicas. */
+    sharedTtlMs: number;
   };
   shutdown: {
     /** After SIGTERM, /ready answers 503 this long before the listener closes (load balancers). */
@@ -229,6 +231,7 @@ const gatewayEnv = z.object({
   EXPORT_FETCH_TIMEOUT_MS: integer(1000, 3_600_000, 120_000),
   EXPORT_FILE_TIME_ZONE: envDefault(envText.refine(isKnownTimeZone, "must be an IANA time zone such as Asia/Shanghai"), "Asia/Shanghai"),
   EXPORT_CACHE_BYTES: integer(0, 64 * 1024 ** 3, 134_217_728),
+  EXPORT_SHARED_TTL_MS: integer(1000, 30 * 86_400_000, 3_600_000),
   SHUTDOWN_DRAIN_DELAY_MS: integer(0, 120_000, 0),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000, 10_000),
 });
@@ -368,6 +371,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       fetchTimeoutMs: vars.EXPORT_FETCH_TIMEOUT_MS,
       fileTimeZone: vars.EXPORT_FILE_TIME_ZONE,
       cacheBytes: vars.EXPORT_CACHE_BYTES,
+      sharedTtlMs: vars.EXPORT_SHARED_TTL_MS,
     },
     shutdown: { drainDelayMs: vars.SHUTDOWN_DRAIN_DELAY_MS, timeoutMs: vars.SHUTDOWN_TIMEOUT_MS },
   };

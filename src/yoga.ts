@@ -5,7 +5,7 @@
 import type { GraphQLSchema } from "graphql";
 import { createYoga, type Plugin, type YogaLogger, type YogaServerInstance, type YogaServerOptions } from "graphql-yoga";
 import type { GatewayConfig } from "./config.js";
-import { createRequestContext, type IdempotencyRunner, type Principal, type RequestContext } from "./context.js";
+import { createRequestContext, type ExportFiles, type IdempotencyRunner, type Principal, type RequestContext } from "./context.js";
 import { createApiKeyRing } from "./auth/api-keys.js";
 import { createAuthenticator, type Authenticator } from "./auth/authenticate.js";
 import { createJwtVerifier } from "./auth/jwt.js";
@@ -53,6 +53,8 @@ export interface GatewayYogaOptions {
   idempotencyStore?: IdempotencyStore;
   /** Which DownloadUrls clients see; default https to Alibaba Cloud hosts only (context.ts). */
   downloadPolicy?: DownloadUrlPolicy;
+  /** Reading finished exports' files (`usage`, `sheets`, the CSV route); absent: not available. */
+  exportFiles?: ExportFiles;
 }
 
 /** The same, plus what the listener (server.ts) owns. */
@@ -178,6 +180,7 @@ function requestContextFactory(deps: GatewayYogaDeps, tracker: RequestTracker): 
         idempotencyKey: request.headers.get("idempotency-key"),
         ...(deps.idempotency === undefined ? {} : { idempotency: deps.idempotency }),
         ...(deps.downloadPolicy === undefined ? {} : { downloadPolicy: deps.downloadPolicy }),
+        ...(deps.exportFiles === undefined ? {} : { exportFiles: deps.exportFiles }),
         signal: request.signal,
         taskWatch: deps.taskWatch,
         recentTotals,

@@ -160,7 +160,7 @@ function decodeFailure(bytes: Buffer): Error {
     case "EXPORT_FORMAT_UNRECOGNIZED":
       return new ExportFormatUnrecognizedError(failure.headers ?? [], detail);
     case "EXPORT_NOT_READY":
-      return new ExportNotReadyError(failure.status ?? "unknown");
+      return new ExportNotReadyError(failure.status ?? "UNKNOWN");
     default: {
       const reason = failure.reason === "host-not-allowed" || failure.reason === "expired" ? failure.reason : "fetch-failed";
       return new ExportUnavailableError(reason, failure.host ?? null, detail);

@@ -5,6 +5,7 @@ import "./scalars.js";
 import "./enums.js";
 import "./export-task.js";
 import "./export-task-download.js";
+import "./export-task-contents.js";
 import "./create-usage-export.js";
 import "./create-usage-exports.js";
 import "./delete-export-task.js";
