@@ -12,7 +12,7 @@ import { combineObservers, createMetrics, upstreamLogObserver, type GatewayMetri
 import { schema } from "./schema/index.js";
 import { createGateway, type Gateway, type GatewayDeps } from "./server.js";
 import { downloadUrlPolicy, reportOncePerHost } from "./exports/download-policy.js";
-import { createExportReading } from "./exports/export-reading.js";
+import { createExportReading, type ExportReading } from "./exports/export-reading.js";
 import { createCdnClient, type CdnClient } from "./upstream/client.js";
 import { Credentials } from "./upstream/credentials.js";
 import { createQuota } from "./upstream/quota/index.js";
@@ -37,6 +37,8 @@ export interface App {
   client: CdnClient;
   /** Quota, invalidation bus and idempotency records: on Redis with `REDIS_URL`, else in-process. */
   state: SharedState;
+  /** Finished exports' files, read and kept (tests and the benchmark read its stats). */
+  exportReading: ExportReading;
   logger: Logger;
   metrics: GatewayMetrics;
   /** The GraphQL URL. */
@@ -167,5 +169,5 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
     await emulator?.close();
     throw error;
   }
-  return { gateway, emulator, client, state, logger, metrics, url, close: () => gateway.close() };
+  return { gateway, emulator, client, state, exportReading, logger, metrics, url, close: () => gateway.close() };
 }

@@ -6,6 +6,7 @@
  * next request tries again). With a shared store (REDIS_URL), replicas share one read too
  * (shared-loads.ts).
  */
+import { bulkhead, type BulkheadPolicy } from "cockatiel";
 import { LRUCache } from "lru-cache";
 import { downloadWithRefresh, type DownloadedFile, type ExportDownloader, type ExportSource } from "./download.js";
 import type { ParsedExport } from "./parsed-export.js";
@@ -14,6 +15,11 @@ import { readExportWorkbook } from "./workbook-reader.js";
 import type { UsageTable } from "./usage-table.js";
 
 export const DEFAULT_EXPORT_CACHE_BYTES = 134_217_728;
+/**
+ * Files read at once in this process; more wait their turn. A parse of the largest export holds
+ * tens of MB while it runs: a query asking `usage` of 40 tasks must not hold 40 of them at once.
+ */
+export const DEFAULT_CONCURRENT_READS = 2;
 export const DEFAULT_EXPORT_FILE_TIME_ZONE = "Asia/Shanghai";
 
 export interface ExportContentsOptions {
@@ -26,6 +32,8 @@ export interface ExportContentsOptions {
   parseTimeoutMs?: number;
   /** One read for all replicas (REDIS_URL); null: this process only. */
   shared?: SharedLoads | null;
+  /** Files downloaded and parsed at once (default DEFAULT_CONCURRENT_READS). */
+  concurrentReads?: number;
   /**
    * Wraps each download and each parse (tracing's `export.fetch` / `export.parse` spans go
    * here). `host` is the download URL's host: the URL itself is a credential.
@@ -68,6 +76,7 @@ export class ExportContents {
   readonly #stats: ExportContentsStats = { downloads: 0, parses: 0, hits: 0, shared: 0, fromStore: 0 };
   readonly #shared: SharedLoads | null;
   readonly #around: ExportStepWrappers;
+  readonly #reads: BulkheadPolicy;
 
   constructor(options: ExportContentsOptions) {
     this.#downloader = options.downloader;
@@ -75,6 +84,7 @@ export class ExportContents {
     this.#parseTimeoutMs = options.parseTimeoutMs ?? options.downloader.timeoutMs;
     this.#shared = options.shared ?? null;
     this.#around = options.around ?? {};
+    this.#reads = bulkhead(Math.max(1, options.concurrentReads ?? DEFAULT_CONCURRENT_READS), Number.POSITIVE_INFINITY);
     const maxSize = options.cacheBytes ?? DEFAULT_EXPORT_CACHE_BYTES;
     this.#cache =
       maxSize > 0 ? new LRUCache<string, ParsedExport>({ maxSize, sizeCalculation: (parsed) => Math.max(1, Math.ceil(parsed.byteSize)) }) : null;
@@ -131,8 +141,12 @@ export class ExportContents {
     return parsed;
   }
 
-  /** Downloads and parses the file in this process. */
-  async #readHere(key: string, source: ExportSource): Promise<ParsedExport> {
+  /** Downloads and parses the file in this process, when a read slot is free. */
+  #readHere(key: string, source: ExportSource): Promise<ParsedExport> {
+    return this.#reads.execute(() => this.#read(key, source));
+  }
+
+  async #read(key: string, source: ExportSource): Promise<ParsedExport> {
     const info: ExportStepInfo = { key, host: hostOf(source.url) };
     this.#stats.downloads += 1;
     const file: DownloadedFile = await step(this.#around.fetch, info, () => downloadWithRefresh(this.#downloader, source));

@@ -1,6 +1,8 @@
 /**
  * `ExportTask.sheets` and `ExportSheet.rows`: the workbook as it is (exports/raw-sheet.ts), for
- * a usage-detail task in SUCCESS; null for any other task.
+ * a usage-detail task in SUCCESS; null for any other task. Row cursors are bound to the export's
+ * sheets, not to one sheet: `sheets { rows(after: …) }` asks every sheet for the page, and the
+ * cursor's offset applies to each (a page of the data sheet, the About sheet's rows past it).
  */
 import type { RequestContext } from "../context.js";
 import { encodeExportCursor, exportListBinding, windowPageInfo, type ExportWindowArgs } from "../exports/export-window.js";
@@ -22,7 +24,8 @@ export interface ExportRowValue {
 export async function resolveSheets(ctx: RequestContext, task: UpstreamTask): Promise<ExportSheetView[] | null> {
   const parsed = await parsedExportOf(ctx, task);
   if (parsed === null) return null;
-  return parsed.sheets.map((sheet, index) => ({ sheet, binding: exportListBinding("sheets.rows", task.kind, task.taskId, index, sheet.name) }));
+  const binding = exportListBinding("sheets.rows", task.kind, task.taskId);
+  return parsed.sheets.map((sheet) => ({ sheet, binding }));
 }
 
 export function sheetRows(view: ExportSheetView, args: ExportWindowArgs): Connection<ExportRowValue> {

@@ -23,6 +23,8 @@ let files: TempFiles;
 let fileServer: Server;
 let origin: string;
 const hits = new Map<string, number>();
+let inFlight = 0;
+let mostInFlight = 0;
 const bodies = new Map<string, Buffer>();
 const downloaders: ExportDownloader[] = [];
 
@@ -37,7 +39,13 @@ beforeAll(async () => {
     hits.set(path, (hits.get(path) ?? 0) + 1);
     const body = bodies.get(path);
     if (path === "/expired.xlsx") res.writeHead(403).end();
-    else if (body) setTimeout(() => res.writeHead(200, { "content-length": body.length }).end(body), 20);
+    else if (body) {
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      setTimeout(() => {
+        inFlight -= 1;
+        res.writeHead(200, { "content-length": body.length }).end(body);
+      }, 20);
+    }
     else res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => fileServer.listen(0, "127.0.0.1", resolve));
@@ -108,6 +116,16 @@ describe("ExportContents", () => {
     expect(none.heldBytes).toBe(0);
     await none.usageTable("two", source("/two.xlsx"));
     expect(none.stats).toMatchObject({ downloads: 2, shared: 1, hits: 0 });
+  });
+
+  it("reads at most `concurrentReads` files at once; the rest wait their turn", async () => {
+    mostInFlight = 0;
+    const store = contents({ concurrentReads: 2 });
+    const names = ["one", "two", "three", "one", "two", "three"].map((name, i) => [`k${i}`, name] as const);
+    const forms = await Promise.all(names.map(([key, name]) => store.parsed(key, source(`/${name}.xlsx`))));
+    expect(forms.every((form) => form.usage.rowCount > 0)).toBe(true);
+    expect(store.stats.downloads).toBe(6);
+    expect(mostInFlight).toBe(2);
   });
 
   it("does not keep a failure; refreshes an expired link once", async () => {
