@@ -9,7 +9,7 @@ import { createRequestContext, type ExportFiles, type IdempotencyRunner, type Pr
 import { createApiKeyRing } from "./auth/api-keys.js";
 import { createAuthenticator, type Authenticator } from "./auth/authenticate.js";
 import { createJwtVerifier } from "./auth/jwt.js";
-import { useAuthentication } from "./auth/plugin.js";
+import { requestAuthentication, useAuthentication } from "./auth/plugin.js";
 import { bundledGraphiQL, graphiqlOptions } from "./graphiql.js";
 import { useRequestBodyLimit } from "./http/body-limit.js";
 import { useCsrfPrevention } from "./http/csrf.js";
@@ -17,6 +17,7 @@ import { useIdempotency } from "./http/idempotency-key.js";
 import { useOperationLimits } from "./http/operation-limits.js";
 import { useSafeRequestParsing } from "./http/safe-request-parsing.js";
 import { useTrustedDocuments } from "./http/trusted-documents.js";
+import { useUsageCsvRoute } from "./http/usage-csv-route.js";
 import type { TaskWatchHub } from "./live/index.js";
 import { countUpstreamCalls } from "./observability/counting-api.js";
 import type { Logger } from "./observability/logger.js";
@@ -82,11 +83,16 @@ export interface GatewayPlugin {
  * The gateway's yoga plugins. yoga runs each phase (request, body parsing, params, parse and
  * validation, context, execution) through them in this order.
  */
-export function gatewayPlugins(deps: GatewayYogaDeps, tracker: RequestTracker): GatewayPlugin[] {
+export function gatewayPlugins(deps: GatewayYogaDeps, tracker: RequestTracker, contextOf = requestContextFactory(deps, tracker)): GatewayPlugin[] {
   const { config, logger, monotonic } = deps;
   const requestIdOf = (request: Request): string | undefined => tracker.get(request)?.requestId;
   const trusted = config.trustedDocuments;
   const store = deps.idempotencyStore;
+  // One check per HTTP request, for GraphQL and the CSV route alike.
+  const authenticate = requestAuthentication({
+    authenticate: deps.authenticator ?? authenticatorFromConfig(config, logger),
+    onFailure: ({ reason, request }) => logger.info({ reason, requestId: requestIdOf(request) }, "authentication refused"),
+  });
   const plugins: Array<GatewayPlugin | null> = [
     {
       name: "readiness",
@@ -103,12 +109,14 @@ export function gatewayPlugins(deps: GatewayYogaDeps, tracker: RequestTracker): 
     { name: "CSRF prevention", why: "a cross-site form is refused before its body is read", plugin: useCsrfPrevention() },
     { name: "body limit", why: "413 before an oversized body is parsed", plugin: useRequestBodyLimit(config.limits.maxBodyBytes) },
     { name: "safe parsing", why: "wraps the (limited) parser: a malformed body gets a 400 repeating nothing", plugin: useSafeRequestParsing() },
+    { name: "authentication", why: "401 before the operation is parsed or validated (at params)", plugin: useAuthentication(authenticate) },
     {
-      name: "authentication",
-      why: "401 before the operation is parsed or validated (at params)",
-      plugin: useAuthentication({
-        authenticate: deps.authenticator ?? authenticatorFromConfig(config, logger),
-        onFailure: ({ reason, request }) => logger.info({ reason, requestId: requestIdOf(request) }, "authentication refused"),
+      name: "usage CSV route",
+      why: "GET /exports/usage-detail/<id>.csv: after request id, access log, metrics and CORS; the same authentication and scope as tasks",
+      plugin: useUsageCsvRoute({
+        authenticate,
+        contextFor: (request, principal) => ({ ...contextOf({ request }), principal }),
+        onUnexpectedError: (error) => logger.error({ err: error }, "CSV export failed unexpectedly"),
       }),
     },
     trusted === null
@@ -140,6 +148,7 @@ export function gatewayPlugins(deps: GatewayYogaDeps, tracker: RequestTracker): 
 
 export function createGatewayYoga(deps: GatewayYogaDeps): GatewayYoga {
   const tracker = new RequestTracker();
+  const context = requestContextFactory(deps, tracker);
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema: deps.schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -153,8 +162,8 @@ export function createGatewayYoga(deps: GatewayYogaDeps): GatewayYoga {
     graphiql: graphiqlOptions(deps.config),
     renderGraphiQL: bundledGraphiQL(),
     cors: corsOptions(deps.config.corsOrigins),
-    context: requestContextFactory(deps, tracker),
-    plugins: gatewayPlugins(deps, tracker).map((entry) => entry.plugin),
+    context,
+    plugins: gatewayPlugins(deps, tracker, context).map((entry) => entry.plugin),
   });
 }
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { costLimitRule } from "../../src/http/operation-limits.js";
 import { schema } from "../../src/schema/index.js";
 
-function costErrors(query: string): { cost?: unknown }[] {
+function costErrors(query: string): Record<string, unknown>[] {
   const errors = validate(schema, parse(query), [...specifiedRules, costLimitRule(5000)]);
   expect(errors.filter((e) => e.extensions["limit"] !== "cost")).toEqual([]);
   return errors.map((e) => e.extensions);
