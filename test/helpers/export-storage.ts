@@ -6,7 +6,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { json, startUpstreamTestServer, type UpstreamTestServer } from "./upstream-test-server.js";
-import { startServerHarness, type ServerHarness } from "./server-harness.js";
+import { startServerHarness, type ServerHarness, type ServerHarnessOptions } from "./server-harness.js";
 
 export type StorageAnswer =
   | { kind: "file"; body: Buffer }
@@ -100,8 +100,14 @@ export async function startListingUpstream(tasks: () => ListedTask[]): Promise<U
 }
 
 /** A gateway (real process wiring) on that upstream, allowed to fetch from `storage`. */
-export function gatewayOn(upstream: UpstreamTestServer, storage: ExportStorage, env: Record<string, string> = {}): Promise<ServerHarness> {
+export function gatewayOn(
+  upstream: UpstreamTestServer,
+  storage: ExportStorage,
+  env: Record<string, string> = {},
+  options: Omit<ServerHarnessOptions, "env"> = {},
+): Promise<ServerHarness> {
   return startServerHarness({
+    ...options,
     env: {
       ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_AK.accessKeyId,
       ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_AK.accessKeySecret,
