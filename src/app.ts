@@ -122,6 +122,7 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
     upstream: client,
     redis: state.redis === null ? null : { commands: state.redis.commands, keyPrefix: config.redisKeyPrefix },
     onSharedStoreError: (error) => logger.warn({ err: error }, "shared export store failed: reading the file here"),
+    onRead: (event) => logger.info(event, "export file read"),
   });
 
   const runningEmulator = emulator;

@@ -34,6 +34,8 @@ export interface ExportContentsOptions {
   shared?: SharedLoads | null;
   /** Files downloaded and parsed at once (default DEFAULT_CONCURRENT_READS). */
   concurrentReads?: number;
+  /** Told of each file read in this process (logs: one line per download and parse). */
+  onRead?: (event: ExportReadEvent) => void;
   /**
    * Wraps each download and each parse (tracing's `export.fetch` / `export.parse` spans go
    * here). `host` is the download URL's host: the URL itself is a credential.
@@ -46,6 +48,18 @@ export interface ExportStepInfo {
   key: string;
   /** The download URL's host, never the URL. */
   host: string | null;
+}
+
+/** One file downloaded and parsed here. Never the URL: its host at most. */
+export interface ExportReadEvent {
+  key: string;
+  host: string | null;
+  fileBytes: number;
+  rows: number;
+  /** Bytes of the parsed form kept (usage columns and raw sheets). */
+  formBytes: number;
+  downloadMs: number;
+  parseMs: number;
 }
 
 export type ExportStepWrapper = <T>(info: ExportStepInfo, run: () => Promise<T>) => Promise<T>;
@@ -77,6 +91,7 @@ export class ExportContents {
   readonly #shared: SharedLoads | null;
   readonly #around: ExportStepWrappers;
   readonly #reads: BulkheadPolicy;
+  readonly #onRead: ((event: ExportReadEvent) => void) | undefined;
 
   constructor(options: ExportContentsOptions) {
     this.#downloader = options.downloader;
@@ -84,6 +99,7 @@ export class ExportContents {
     this.#parseTimeoutMs = options.parseTimeoutMs ?? options.downloader.timeoutMs;
     this.#shared = options.shared ?? null;
     this.#around = options.around ?? {};
+    this.#onRead = options.onRead;
     this.#reads = bulkhead(Math.max(1, options.concurrentReads ?? DEFAULT_CONCURRENT_READS), Number.POSITIVE_INFINITY);
     const maxSize = options.cacheBytes ?? DEFAULT_EXPORT_CACHE_BYTES;
     this.#cache =
@@ -149,10 +165,15 @@ export class ExportContents {
   async #read(key: string, source: ExportSource): Promise<ParsedExport> {
     const info: ExportStepInfo = { key, host: hostOf(source.url) };
     this.#stats.downloads += 1;
+    const startedAt = performance.now();
     const file: DownloadedFile = await step(this.#around.fetch, info, () => downloadWithRefresh(this.#downloader, source));
     try {
       this.#stats.parses += 1;
-      return await step(this.#around.parse, info, () => readExportWorkbook(file.path, { fileTimeZone: this.#fileTimeZone, timeoutMs: this.#parseTimeoutMs }));
+      const downloadedAt = performance.now();
+      const parsed = await step(this.#around.parse, info, () => readExportWorkbook(file.path, { fileTimeZone: this.#fileTimeZone, timeoutMs: this.#parseTimeoutMs }));
+      const ms = (from: number, to: number): number => Math.round(to - from);
+      this.#onRead?.({ ...info, fileBytes: file.bytes, rows: parsed.usage.rowCount, formBytes: Math.round(parsed.byteSize), downloadMs: ms(startedAt, downloadedAt), parseMs: ms(downloadedAt, performance.now()) });
+      return parsed;
     } finally {
       await file.dispose();
     }

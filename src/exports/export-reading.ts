@@ -11,7 +11,7 @@ import { createRedisExportStore } from "../state/export-store.js";
 import type { CdnExportApi, UpstreamTask } from "../upstream/types.js";
 import type { DownloadUrlPolicy } from "./download-policy.js";
 import { ExportDownloader } from "./download.js";
-import { ExportContents, type ExportStepWrappers } from "./export-contents.js";
+import { ExportContents, type ExportReadEvent, type ExportStepWrappers } from "./export-contents.js";
 import { SharedLoads } from "./shared-loads.js";
 
 export interface ExportReadingOptions {
@@ -27,6 +27,8 @@ export interface ExportReadingOptions {
   onSharedStoreError?: (error: unknown) => void;
   /** Tracing's spans around each download and parse. */
   around?: ExportStepWrappers;
+  /** Each file downloaded and parsed in this process. */
+  onRead?: (event: ExportReadEvent) => void;
 }
 
 export interface ExportReading {
@@ -55,6 +57,7 @@ export function createExportReading(options: ExportReadingOptions): ExportReadin
     parseTimeoutMs: limits.fetchTimeoutMs,
     shared,
     ...(options.around ? { around: options.around } : {}),
+    ...(options.onRead ? { onRead: options.onRead } : {}),
   });
   return {
     contents,

@@ -5,6 +5,7 @@
  * (892,800 rows) is 100 × 8,928 × 2 × 8 bytes ≈ 14 MB: 16 bytes a row, plus the axis.
  */
 import type { Measure } from "./header-table.js";
+import { ownString } from "./raw-column.js";
 
 export type UsageKind = "FLOW" | "VAS";
 
@@ -73,6 +74,8 @@ export class UsageTableBuilder {
   add(domain: string, time: number, traffic: number, bandwidth: number, requests: number): void {
     let rows = domain === this.#lastDomain ? this.#lastRows : this.#byDomain.get(domain);
     if (rows === undefined) {
+      // Kept for good: a copy of its own, not a slice holding the parser's chunk (raw-column.ts).
+      domain = ownString(domain);
       rows = {
         times: new GrowableColumn(),
         values: {

@@ -189,8 +189,9 @@ class SheetState {
     }
     this.raw.add(values);
     const layout = this.layout;
-    const timeValue = row.getCell(layout.time + 1).value;
-    const domainText = cellText(row.getCell(layout.domain + 1).value);
+    // Cells from the one values array the row made (getCell would build a Cell object each).
+    const timeValue = values[layout.time + 1];
+    const domainText = cellText(values[layout.domain + 1]);
     const time = this.times.read(timeValue);
     if (time === undefined) {
       const text = cellText(timeValue).trim();
@@ -206,13 +207,13 @@ class SheetState {
       if (isSummaryLabel(cellText(timeValue))) return;
       throw this.#rowError(row, "no domain");
     }
-    this.builder.add(this.#lastDomain, time, this.#measure(row, "traffic"), this.#measure(row, "bandwidth"), this.#measure(row, "requests"));
+    this.builder.add(this.#lastDomain, time, this.#measure(row, values, "traffic"), this.#measure(row, values, "bandwidth"), this.#measure(row, values, "requests"));
   }
 
-  #measure(row: StreamingRow, measure: Measure): number {
+  #measure(row: StreamingRow, values: readonly unknown[], measure: Measure): number {
     const column = this.layout?.[measure];
     if (column === null || column === undefined) return Number.NaN;
-    const value = cellNumber(row.getCell(column.index + 1).value);
+    const value = cellNumber(values[column.index + 1]);
     if (value === undefined) throw this.#rowError(row, `${measure} is not a number`);
     return value * column.factor;
   }
