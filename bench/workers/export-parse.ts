@@ -6,7 +6,7 @@
  * - `gateway`: the gateway's reader (readExportWorkbook) into the cached form.
  *
  * Both load their modules before the clock and the memory baseline start, so the figures are
- * the read's own: rows per second, and the peak RSS the read adds (VmHWM after − VmRSS before).
+ * the read's own: wall and CPU time, and the peak RSS the read adds (VmHWM after − VmRSS before).
  */
 import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -43,6 +43,7 @@ async function main(): Promise<void> {
   if ((mode !== "exceljs" && mode !== "gateway") || path === undefined) throw new Error("usage: export-parse.ts <exceljs|gateway> <file>");
   await import("exceljs");
   const before = await memory();
+  const cpuBefore = process.cpuUsage();
   const startedAt = performance.now();
   const figures: Record<string, number> = {};
   if (mode === "exceljs") figures["rows"] = await exceljsRows(path);
@@ -55,6 +56,9 @@ async function main(): Promise<void> {
     figures["usageBytes"] = parsed.usage.byteSize;
   }
   figures["ms"] = performance.now() - startedAt;
+  const cpu = process.cpuUsage(cpuBefore);
+  // CPU time is what a busy machine (other processes on the same cores) inflates least.
+  figures["cpuMs"] = (cpu.user + cpu.system) / 1000;
   const after = await memory();
   process.stdout.write(`${JSON.stringify({ mode, ...figures, rssBefore: before.rss, peakRss: after.hwm })}\n`);
 }

@@ -9,7 +9,7 @@ import { cellText } from "./cell-values.js";
 
 export const EMPTY_CELL = 0;
 export const NUMBER_CELL = 1;
-const FIRST_TEXT = 2;
+export const FIRST_TEXT = 2;
 
 export type CodeArray = Uint8Array | Uint16Array | Uint32Array;
 export type NumberArray = Uint32Array | Float32Array | Float64Array;
@@ -62,6 +62,7 @@ export class RawColumnBuilder {
   readonly #texts: string[] = [];
   #lastText = "";
   #lastTextCode = -1;
+  #lastCode = EMPTY_CELL;
 
   /** `emptyRows`: rows the sheet had before this column first held a cell. */
   constructor(emptyRows = 0) {
@@ -82,6 +83,11 @@ export class RawColumnBuilder {
 
   get rows(): number {
     return this.#rows;
+  }
+
+  /** The code of the row pushed last: the same code, the same text (or 1 for a number). */
+  get lastCode(): number {
+    return this.#lastCode;
   }
 
   finish(): RawColumn {
@@ -118,6 +124,7 @@ export class RawColumnBuilder {
   }
 
   #code(row: number, code: number): void {
+    this.#lastCode = code;
     let codes = this.#codes;
     if (codes === null) {
       if (row === 0) this.#uniform = code;

@@ -64,6 +64,11 @@ export class RawSheetBuilder {
     this.#rowCount += 1;
   }
 
+  /** The code the last row added has in `column` (raw-column.ts): equal codes, equal text. */
+  lastCode(column: number): number {
+    return this.#columns[column]?.lastCode ?? 0;
+  }
+
   finish(): RawSheet {
     if (this.#headers === null) this.#withoutHeaderRow();
     const headers = this.#headers ?? [];

@@ -23,8 +23,9 @@ import { cellNumber, cellText, TimeCellReader } from "./cell-values.js";
 import { ExportError, ExportFormatUnrecognizedError, ExportTooLargeError } from "./errors.js";
 import { HEADER_SCAN_ROWS, isSummaryLabel, matchHeaderRow, type HeaderLayout, type Measure } from "./header-table.js";
 import { parsedExport, type ParsedExport } from "./parsed-export.js";
+import { FIRST_TEXT } from "./raw-column.js";
 import { RawSheetBuilder, type RawSheet } from "./raw-sheet.js";
-import { UsageTableBuilder, type UsageTable } from "./usage-table.js";
+import { UsageTableBuilder, type DomainRows, type UsageTable } from "./usage-table.js";
 
 /** exceljs#2790: the streaming pass stalls past 100 sheets. */
 export const MAX_SHEETS = 100;
@@ -170,8 +171,12 @@ class SheetState {
   layout: HeaderLayout | null = null;
   /** The most text-filled row seen while looking for a header row: what an error reports. */
   candidate: string[] = [];
-  #lastDomainText = "";
-  #lastDomain = "";
+  /**
+   * What each distinct text of the time and domain columns reads as, by its code in the raw
+   * column (raw-column.ts): rows repeat a few hundred texts, so each is read once, not per row.
+   */
+  readonly #timeByCode: (number | undefined | null)[] = [];
+  readonly #domainByCode: (DomainRows | undefined | null)[] = [];
 
   constructor(
     private readonly sheet: string,
@@ -181,7 +186,10 @@ class SheetState {
   ) {}
 
   row(row: StreamingRow): void {
-    const values = Array.isArray(row.values) ? (row.values as unknown[]) : [];
+    // The getter builds the array each time: once per row. Cells are read from it (getCell
+    // would build a Cell object each).
+    const rowValues: unknown = row.values;
+    const values: readonly unknown[] = Array.isArray(rowValues) ? rowValues : [];
     if (this.layout === null) {
       if (row.number <= HEADER_SCAN_ROWS) this.#lookForHeader(row, values);
       else this.raw.add(values);
@@ -189,25 +197,43 @@ class SheetState {
     }
     this.raw.add(values);
     const layout = this.layout;
-    // Cells from the one values array the row made (getCell would build a Cell object each).
     const timeValue = values[layout.time + 1];
-    const domainText = cellText(values[layout.domain + 1]);
-    const time = this.times.read(timeValue);
+    const time = this.#time(timeValue, this.raw.lastCode(layout.time));
     if (time === undefined) {
       const text = cellText(timeValue).trim();
+      const domainText = cellText(values[layout.domain + 1]);
       if (text === "" && domainText.trim() === "") return; // a blank row
       if (isSummaryLabel(text) || isSummaryLabel(domainText)) return; // a totals row
       throw this.#rowError(row, `time "${text.slice(0, 40)}" is not a time`);
     }
-    if (domainText !== this.#lastDomainText) {
-      this.#lastDomainText = domainText;
-      this.#lastDomain = domainText.trim().toLowerCase();
-    }
-    if (this.#lastDomain === "") {
+    const rows = this.#domain(values[layout.domain + 1], this.raw.lastCode(layout.domain));
+    if (rows === null) {
       if (isSummaryLabel(cellText(timeValue))) return;
       throw this.#rowError(row, "no domain");
     }
-    this.builder.add(this.#lastDomain, time, this.#measure(row, values, "traffic"), this.#measure(row, values, "bandwidth"), this.#measure(row, values, "requests"));
+    this.builder.add(rows, time, this.#measure(row, values, "traffic"), this.#measure(row, values, "bandwidth"), this.#measure(row, values, "requests"));
+  }
+
+  /** Epoch ms of a time cell, or undefined when it holds none. */
+  #time(value: unknown, code: number): number | undefined {
+    if (code < FIRST_TEXT) return this.times.read(value);
+    let time = this.#timeByCode[code];
+    if (time === undefined) {
+      time = this.times.read(value) ?? null;
+      this.#timeByCode[code] = time;
+    }
+    return time ?? undefined;
+  }
+
+  /** The rows of a domain cell's domain (lower case, trimmed); null when the cell holds none. */
+  #domain(value: unknown, code: number): DomainRows | null {
+    let rows = code < FIRST_TEXT ? undefined : this.#domainByCode[code];
+    if (rows === undefined) {
+      const domain = cellText(value).trim().toLowerCase();
+      rows = domain === "" ? null : this.builder.rowsOf(domain);
+      if (code >= FIRST_TEXT) this.#domainByCode[code] = rows;
+    }
+    return rows;
   }
 
   #measure(row: StreamingRow, values: readonly unknown[], measure: Measure): number {

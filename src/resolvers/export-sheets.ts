@@ -5,11 +5,11 @@
  * cursor's offset applies to each (a page of the data sheet, the About sheet's rows past it).
  */
 import type { RequestContext } from "../context.js";
-import { encodeExportCursor, exportListBinding, windowPageInfo, type ExportWindowArgs } from "../exports/export-window.js";
+import { exportListBinding, windowPageInfo, type ExportWindowArgs } from "../exports/export-window.js";
 import { rawRows, type RawSheet } from "../exports/raw-sheet.js";
 import type { UpstreamTask } from "../upstream/types.js";
 import { parsedExportOf } from "./export-files.js";
-import { pageOf, type Connection } from "./export-usage.js";
+import { ExportEdge, pageOf, type Connection } from "./export-usage.js";
 
 /** What `ExportSheet` resolves from: the sheet and the binding of its rows' cursors. */
 export interface ExportSheetView {
@@ -32,7 +32,7 @@ export function sheetRows(view: ExportSheetView, args: ExportWindowArgs): Connec
   const window = pageOf(args, view.binding, view.sheet.rowCount);
   const rows = rawRows(view.sheet, window.start, window.end);
   return {
-    edges: rows.map((cells, i) => ({ cursor: encodeExportCursor(window.start + i, view.binding), node: { cells } })),
+    edges: rows.map((cells, i) => new ExportEdge(window.start + i, view.binding, { cells })),
     pageInfo: windowPageInfo(window),
     totalCount: window.totalCount,
   };

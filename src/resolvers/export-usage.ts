@@ -1,26 +1,30 @@
 /**
  * `ExportTask.usage` and `UsageSeries.points` (design.md "Export contents"): the series is
- * computed once per field from the parsed export (exports/usage-series.ts: sums, the highest
- * 5-minute bandwidth per bucket, p95), and pages of its points are views of it.
+ * computed from the parsed export (exports/usage-series.ts: sums, the highest 5-minute
+ * bandwidth per bucket, p95) once per export and query — a dashboard asks the same one again
+ * and again — and pages of its points are views of it.
  */
+import { LRUCache } from "lru-cache";
 import type { RequestContext } from "../context.js";
 import { encodeExportCursor, exportListBinding, exportWindow, windowPageInfo, type ExportWindowArgs } from "../exports/export-window.js";
-import { usageSeries, type UsageSeries } from "../exports/usage-series.js";
-import type { UsageKind } from "../exports/usage-table.js";
+import { usageSeries, type UsageQuery, type UsageSeries } from "../exports/usage-series.js";
+import type { UsageKind, UsageTable } from "../exports/usage-table.js";
 import type { UpstreamTask } from "../upstream/types.js";
+import { formatUtcSeconds } from "./date-time.js";
 import { parsedExportOf } from "./export-files.js";
 import { toGatewayError, withUpstreamErrors } from "./upstream-errors.js";
 import { checkDomain, usageQueryOf, type UsageArgs } from "./usage-query.js";
 
-/** What `UsageSeries` resolves from: the series and the binding of its points' cursors. */
+/** What `UsageSeries` resolves from: the series, its bucket times as text, and the binding of its points' cursors. */
 export interface UsageSeriesView {
   series: UsageSeries;
+  times: readonly string[];
   binding: string;
 }
 
 export interface UsagePointValue {
-  /** Bucket start, epoch ms. */
-  time: number;
+  /** Bucket start (DateTime text). */
+  time: string;
   trafficBytes: number | null;
   bandwidthBps: number | null;
   requests: number | null;
@@ -43,10 +47,30 @@ export async function resolveUsage(ctx: RequestContext, task: UpstreamTask, args
   if (parsed === null) return null;
   return withUpstreamErrors(() => {
     checkDomain(parsed.usage, query);
-    const series = usageSeries(parsed.usage, query);
+    const { series, times } = seriesOf(parsed.usage, query);
     const binding = exportListBinding("usage.points", task.kind, task.taskId, query.domain ?? null, series.from, series.to, query.interval, query.timeZone);
-    return Promise.resolve({ series, binding });
+    return Promise.resolve({ series, times, binding });
   });
+}
+
+/** Series kept per parsed export, the most recently asked first out last. */
+const SERIES_PER_EXPORT = 32;
+const seriesMemo = new WeakMap<UsageTable, LRUCache<string, { series: UsageSeries; times: string[] }>>();
+
+function seriesOf(table: UsageTable, query: UsageQuery): { series: UsageSeries; times: string[] } {
+  let memo = seriesMemo.get(table);
+  if (memo === undefined) {
+    memo = new LRUCache({ max: SERIES_PER_EXPORT });
+    seriesMemo.set(table, memo);
+  }
+  const key = JSON.stringify([query.domain ?? null, query.from ?? null, query.to ?? null, query.interval, query.timeZone]);
+  let held = memo.get(key);
+  if (held === undefined) {
+    const series = usageSeries(table, query);
+    held = { series, times: Array.from(series.points.times, formatUtcSeconds) };
+    memo.set(key, held);
+  }
+  return held;
 }
 
 export function usagePoints(view: UsageSeriesView, args: ExportWindowArgs): Connection<UsagePointValue> {
@@ -54,12 +78,23 @@ export function usagePoints(view: UsageSeriesView, args: ExportWindowArgs): Conn
   const window = pageOf(args, view.binding, points.times.length);
   const edges: Connection<UsagePointValue>["edges"] = [];
   for (let i = window.start; i < window.end; i++) {
-    edges.push({
-      cursor: encodeExportCursor(i, view.binding),
-      node: { time: points.times[i] ?? 0, trafficBytes: at(points.trafficBytes, i), bandwidthBps: at(points.bandwidthBps, i), requests: at(points.requests, i) },
-    });
+    const node = { time: view.times[i] ?? "", trafficBytes: at(points.trafficBytes, i), bandwidthBps: at(points.bandwidthBps, i), requests: at(points.requests, i) };
+    edges.push(new ExportEdge(i, view.binding, node));
   }
   return { edges, pageInfo: windowPageInfo(window), totalCount: window.totalCount };
+}
+
+/** An edge whose cursor is made only when a client asks for it (charts seldom do, per point). */
+export class ExportEdge<T> {
+  constructor(
+    readonly offset: number,
+    readonly binding: string,
+    readonly node: T,
+  ) {}
+
+  get cursor(): string {
+    return encodeExportCursor(this.offset, this.binding);
+  }
 }
 
 /** The page the arguments ask for; refused arguments are BAD_USER_INPUT. */
