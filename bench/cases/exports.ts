@@ -26,9 +26,11 @@ import { median, quantile, round } from "../lib/stats.js";
 const MB = 1_000_000;
 const MIB = 1024 * 1024;
 const REDIS_URL = process.env["BENCH_REDIS_URL"] ?? "redis://127.0.0.1:6379";
-const CHART = `query Chart($taskId: String!) { task(taskId: $taskId) { usage(interval: HOUR) {
-  summary { trafficBytes requests peakBandwidthBps peakAt p95BandwidthBps }
-  points(first: 744) { totalCount edges { node { time trafficBytes bandwidthBps requests } } } } } }`;
+/** The README's chart-ready query (a FLOW export: traffic and bandwidth per hour, the month's figures). */
+const CHART = `query Chart($taskId: String!) { task(taskId: $taskId) { fileType usage(interval: HOUR) {
+  usageType domains from to
+  summary { trafficBytes peakBandwidthBps peakAt p95BandwidthBps }
+  points(first: 744) { totalCount pageInfo { hasNextPage endCursor } edges { node { time trafficBytes bandwidthBps } } } } } }`;
 const SUMMARY = `query Summary($taskId: String!) { task(taskId: $taskId) { usage(interval: DAY) { summary { trafficBytes } } } }`;
 
 interface ParseRun {
