@@ -13,6 +13,7 @@ import { combineObservers, createMetrics, upstreamLogObserver, type GatewayMetri
 import { schema } from "./schema/index.js";
 import { createGateway, type Gateway, type GatewayDeps } from "./server.js";
 import { downloadUrlPolicy, reportOncePerHost } from "./exports/download-policy.js";
+import { createExportReading, type ExportReading } from "./exports/export-reading.js";
 import { createCdnClient, type CdnClient } from "./upstream/client.js";
 import { Credentials } from "./upstream/credentials.js";
 import { createQuota } from "./upstream/quota/index.js";
@@ -38,6 +39,8 @@ export interface App {
   client: CdnClient;
   /** Quota, invalidation bus and idempotency records: on Redis with `REDIS_URL`, else in-process. */
   state: SharedState;
+  /** Finished exports' files, read and kept (tests and the benchmark read its stats). */
+  exportReading: ExportReading;
   logger: Logger;
   metrics: GatewayMetrics;
   /** The GraphQL URL. */
@@ -112,6 +115,23 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
     onError: (error) => logger.warn({ err: error }, "page cache invalidation publish failed"),
   });
 
+  // DownloadUrls reach browsers: only the upstream's own download hosts, CDN_DOWNLOAD_ORIGINS
+  // and, in emulator mode, the emulator's origin. Refusals log the host and reason, never the
+  // signed URL, once per host and reason: a refused host is refused for every task on every read.
+  // The gateway reads export files under the same policy.
+  const downloadPolicy = downloadUrlPolicy({
+    origins: [...(emulator === null ? [] : [emulator.url]), ...config.upstream.downloadOrigins],
+    onRefused: reportOncePerHost((event) => logger.warn(event, "download URL refused")),
+  });
+  const exportReading = createExportReading({
+    limits: config.exports,
+    policy: downloadPolicy,
+    upstream: client,
+    redis: state.redis === null ? null : { commands: state.redis.commands, keyPrefix: config.redisKeyPrefix },
+    onSharedStoreError: (error) => logger.warn({ err: error }, "shared export store failed: reading the file here"),
+    onRead: (event) => logger.info(event, "export file read"),
+  });
+
   const runningEmulator = emulator;
   const gateway = createGateway({
     config,
@@ -120,13 +140,8 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
     logger,
     logContext,
     metrics,
-    // DownloadUrls reach browsers: only the upstream's own download hosts, CDN_DOWNLOAD_ORIGINS
-    // and, in emulator mode, the emulator's origin. Refusals log the host and reason, never the
-    // signed URL, once per host and reason: a refused host is refused for every task on every read.
-    downloadPolicy: downloadUrlPolicy({
-      origins: [...(emulator === null ? [] : [emulator.url]), ...config.upstream.downloadOrigins],
-      onRefused: reportOncePerHost((event) => logger.warn(event, "download URL refused")),
-    }),
+    downloadPolicy,
+    exportFiles: exportReading,
     // Readiness must see the upstream itself, not the page cache.
     probeUpstream: (signal) => client.describeTasks("USAGE_DETAIL", { pageNumber: 1, pageSize: 1 }, { signal }),
     idempotencyStore: state.idempotency,
@@ -147,6 +162,7 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
       () => client.close(),
       // Says goodbye to the other replicas (they stop keeping this one's share) before Redis closes.
       () => quota.close?.() ?? Promise.resolve(),
+      () => exportReading.close(),
       () => state.close(),
       ...(runningEmulator === null ? [] : [() => runningEmulator.close()]),
     ],
@@ -160,11 +176,12 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
     api.close();
     await client.close();
     await quota.close?.();
+    await exportReading.close();
     await state.close();
     await emulator?.close();
     throw error;
   }
-  return { gateway, emulator, client, state, logger, metrics, url, close: () => gateway.close() };
+  return { gateway, emulator, client, state, exportReading, logger, metrics, url, close: () => gateway.close() };
 }
 
 /** The config's Redis settings as the connections take them (secrets revealed here, nowhere else). */

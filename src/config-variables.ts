@@ -124,6 +124,7 @@ export const gatewayEnv = z.object({
   EXPORT_FETCH_TIMEOUT_MS: integer(1000, 3_600_000, 120_000),
   EXPORT_FILE_TIME_ZONE: envDefault(envText.refine(isKnownTimeZone, "must be an IANA time zone such as Asia/Shanghai"), "Asia/Shanghai"),
   EXPORT_CACHE_BYTES: integer(0, 64 * 1024 ** 3, 134_217_728),
+  EXPORT_SHARED_TTL_MS: integer(1000, 30 * 86_400_000, 3_600_000),
   SHUTDOWN_DRAIN_DELAY_MS: integer(0, 120_000, 0),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000, 10_000),
 });

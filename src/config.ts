@@ -90,6 +90,8 @@ export interface GatewayConfig {
     fileTimeZone: string;
     /** `EXPORT_CACHE_BYTES`: parsed exports kept in process, least recently used first; 0 keeps none. */
     cacheBytes: number;
+    /** `EXPORT_SHARED_TTL_MS`: with REDIS_URL, how long a parsed export stays in Redis for the other replicas. */
+    sharedTtlMs: number;
   };
   shutdown: {
     /** After SIGTERM, /ready answers 503 this long before the listener closes (load balancers). */
@@ -242,6 +244,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       fetchTimeoutMs: vars.EXPORT_FETCH_TIMEOUT_MS,
       fileTimeZone: vars.EXPORT_FILE_TIME_ZONE,
       cacheBytes: vars.EXPORT_CACHE_BYTES,
+      sharedTtlMs: vars.EXPORT_SHARED_TTL_MS,
     },
     shutdown: { drainDelayMs: vars.SHUTDOWN_DRAIN_DELAY_MS, timeoutMs: vars.SHUTDOWN_TIMEOUT_MS },
     tracing: tracing.value,

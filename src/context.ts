@@ -10,6 +10,7 @@ import { PageLoader } from "./reading/page-loader.js";
 import type { RecentTotals } from "./reading/recent-totals.js";
 import { TaskLookup, type TaskKey } from "./reading/entity-scan.js";
 import { DownloadUrlGuard, downloadUrlPolicy, type DownloadUrlPolicy } from "./exports/download-policy.js";
+import type { ExportContents } from "./exports/export-contents.js";
 import type { IdempotentRequest } from "./state/fingerprint.js";
 
 // Kept for the composition root's imports while server.ts is being split; the type is auth's.
@@ -34,6 +35,13 @@ export interface TaskWatcher {
   watch(key: TaskKey): AsyncIterable<TaskWatchEvent>;
 }
 
+/** Reading finished exports' files (`usage`, `sheets`, the CSV route); one per process. */
+export interface ExportFiles {
+  contents: ExportContents;
+  /** The task as the upstream lists it now, past every cache: a fresh DownloadUrl when one expired. */
+  freshTask(key: TaskKey): Promise<UpstreamTask | null>;
+}
+
 export interface RequestContextDeps {
   api: CdnExportApi;
   /** Milliseconds since the epoch; resolvers never read Date.now themselves. */
@@ -56,6 +64,8 @@ export interface RequestContextDeps {
    * server adds the embedded emulator's origin in emulator mode.
    */
   downloadPolicy?: DownloadUrlPolicy;
+  /** Export files; null or absent: `usage` and `sheets` fail with EXPORT_UNAVAILABLE. */
+  exportFiles?: ExportFiles | null;
 }
 
 export interface RequestLoaders {
@@ -79,6 +89,7 @@ export interface RequestContext {
   taskWatch: TaskWatcher | null;
   /** DownloadUrls checked against the download policy, once per task per request. */
   downloads: DownloadUrlGuard;
+  exportFiles: ExportFiles | null;
 }
 
 export function createRequestContext(deps: RequestContextDeps): RequestContext {
@@ -96,6 +107,7 @@ export function createRequestContext(deps: RequestContextDeps): RequestContext {
     signal: deps.signal ?? null,
     taskWatch: deps.taskWatch ?? null,
     downloads: new DownloadUrlGuard(deps.downloadPolicy ?? downloadUrlPolicy()),
+    exportFiles: deps.exportFiles ?? null,
     loaders: {
       pages,
       tasks,

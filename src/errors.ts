@@ -24,6 +24,10 @@ export const ErrorCode = {
   UPSTREAM_REJECTED: "UPSTREAM_REJECTED",
   IDEMPOTENCY_IN_PROGRESS: "IDEMPOTENCY_IN_PROGRESS",
   IDEMPOTENCY_KEY_REUSED: "IDEMPOTENCY_KEY_REUSED",
+  EXPORT_NOT_READY: "EXPORT_NOT_READY",
+  EXPORT_UNAVAILABLE: "EXPORT_UNAVAILABLE",
+  EXPORT_TOO_LARGE: "EXPORT_TOO_LARGE",
+  EXPORT_FORMAT_UNRECOGNIZED: "EXPORT_FORMAT_UNRECOGNIZED",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -52,7 +56,41 @@ export const ERROR_HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   UPSTREAM_REJECTED: 200,
   IDEMPOTENCY_IN_PROGRESS: 200,
   IDEMPOTENCY_KEY_REUSED: 200,
+  EXPORT_NOT_READY: 200,
+  EXPORT_UNAVAILABLE: 200,
+  EXPORT_TOO_LARGE: 200,
+  EXPORT_FORMAT_UNRECOGNIZED: 200,
   INTERNAL_SERVER_ERROR: 200,
+};
+
+/**
+ * The status of an answer carrying the code outside GraphQL, where the status is all a client
+ * has to go on: the CSV download (`GET /exports/usage-detail/<taskId>.csv`) answers its errors
+ * with the code in a JSON body and this status.
+ */
+export const ROUTE_HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  BAD_REQUEST: 400,
+  REQUEST_ENTITY_TOO_LARGE: 413,
+  GRAPHQL_PARSE_FAILED: 400,
+  GRAPHQL_VALIDATION_FAILED: 400,
+  OPERATION_RESOLUTION_FAILURE: 400,
+  PERSISTED_QUERY_ONLY: 400,
+  PERSISTED_QUERY_NOT_FOUND: 404,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  BAD_USER_INPUT: 400,
+  NOT_FOUND: 404,
+  UPSTREAM_THROTTLED: 503,
+  UPSTREAM_TIMEOUT: 504,
+  UPSTREAM_UNAVAILABLE: 502,
+  UPSTREAM_REJECTED: 502,
+  IDEMPOTENCY_IN_PROGRESS: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  EXPORT_NOT_READY: 409,
+  EXPORT_UNAVAILABLE: 502,
+  EXPORT_TOO_LARGE: 413,
+  EXPORT_FORMAT_UNRECOGNIZED: 422,
+  INTERNAL_SERVER_ERROR: 500,
 };
 
 export const ERROR_CODES: readonly ErrorCode[] = Object.values(ErrorCode);
@@ -104,6 +142,13 @@ export interface ErrorExtensionsByCode {
   UPSTREAM_REJECTED: { upstream: UpstreamErrorDetails };
   IDEMPOTENCY_IN_PROGRESS: { retryAfterMs?: number };
   IDEMPOTENCY_KEY_REUSED: NoExtensions;
+  /** The task has not succeeded: no file to read (yet). `status` is the task's ExportTaskStatus. */
+  EXPORT_NOT_READY: { kind?: string; taskId?: string; status?: string };
+  EXPORT_UNAVAILABLE: { reason: "host-not-allowed" | "fetch-failed" | "expired" };
+  /** EXPORT_MAX_FILE_BYTES (or the unpacked-size limit) the file passed. */
+  EXPORT_TOO_LARGE: { limitBytes: number };
+  /** The header cells found, to tell what differs from the header table. */
+  EXPORT_FORMAT_UNRECOGNIZED: { headers: string[] };
   INTERNAL_SERVER_ERROR: NoExtensions;
 }
 

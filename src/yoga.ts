@@ -6,11 +6,11 @@
 import type { GraphQLSchema } from "graphql";
 import { createYoga, type Plugin, type YogaLogger, type YogaServerInstance, type YogaServerOptions } from "graphql-yoga";
 import type { GatewayConfig } from "./config.js";
-import { createRequestContext, type IdempotencyRunner, type Principal, type RequestContext } from "./context.js";
+import { createRequestContext, type ExportFiles, type IdempotencyRunner, type Principal, type RequestContext } from "./context.js";
 import { createApiKeyRing } from "./auth/api-keys.js";
 import { createAuthenticator, type Authenticator } from "./auth/authenticate.js";
 import { createJwtVerifier } from "./auth/jwt.js";
-import { useAuthentication } from "./auth/plugin.js";
+import { requestAuthentication, useAuthentication } from "./auth/plugin.js";
 import { bundledGraphiQL, graphiqlOptions } from "./graphiql.js";
 import { useRequestBodyLimit } from "./http/body-limit.js";
 import { useCsrfPrevention } from "./http/csrf.js";
@@ -21,6 +21,7 @@ import { useOperationLimits } from "./http/operation-limits.js";
 import { useSafeRequestParsing } from "./http/safe-request-parsing.js";
 import { useTrustedDocuments } from "./http/trusted-documents.js";
 import { useVariableErrors } from "./http/variable-errors.js";
+import { useUsageCsvRoute } from "./http/usage-csv-route.js";
 import type { TaskWatchHub } from "./live/index.js";
 import { countUpstreamCalls } from "./observability/counting-api.js";
 import type { Logger } from "./observability/logger.js";
@@ -63,6 +64,8 @@ export interface GatewayYogaOptions {
   downloadPolicy?: DownloadUrlPolicy;
   /** Automatic persisted queries' documents (Redis with REDIS_URL); default a bounded in-memory LRU. */
   persistedQueries?: PersistedQueryStore;
+  /** Reading finished exports' files (`usage`, `sheets`, the CSV route); absent: not available. */
+  exportFiles?: ExportFiles;
 }
 
 /** The same, plus what the listener (server.ts) owns. */
@@ -90,11 +93,16 @@ export interface GatewayPlugin {
  * The gateway's yoga plugins. yoga runs each phase (request, body parsing, params, parse and
  * validation, context, execution) through them in this order.
  */
-export function gatewayPlugins(deps: GatewayYogaDeps, tracker: RequestTracker): GatewayPlugin[] {
+export function gatewayPlugins(deps: GatewayYogaDeps, tracker: RequestTracker, contextOf = requestContextFactory(deps, tracker)): GatewayPlugin[] {
   const { config, logger, monotonic } = deps;
   const requestIdOf = (request: Request): string | undefined => tracker.get(request)?.requestId;
   const trusted = config.trustedDocuments;
   const store = deps.idempotencyStore;
+  // One check per HTTP request, for GraphQL and the CSV route alike.
+  const authenticate = requestAuthentication({
+    authenticate: deps.authenticator ?? authenticatorFromConfig(config, logger),
+    onFailure: ({ reason, request }) => logger.info({ reason, requestId: requestIdOf(request) }, "authentication refused"),
+  });
   const plugins: Array<GatewayPlugin | null> = [
     {
       name: "readiness",
@@ -113,12 +121,14 @@ export function gatewayPlugins(deps: GatewayYogaDeps, tracker: RequestTracker): 
     { name: "CSRF prevention", why: "a cross-site form is refused before its body is read", plugin: useCsrfPrevention() },
     { name: "body limit", why: "413 before an oversized body is parsed", plugin: useRequestBodyLimit(config.limits.maxBodyBytes) },
     { name: "safe parsing", why: "wraps the (limited) parser: a malformed body gets a 400 repeating nothing", plugin: useSafeRequestParsing() },
+    { name: "authentication", why: "401 before the operation is parsed or validated (at params)", plugin: useAuthentication(authenticate) },
     {
-      name: "authentication",
-      why: "401 before the operation is parsed or validated (at params)",
-      plugin: useAuthentication({
-        authenticate: deps.authenticator ?? authenticatorFromConfig(config, logger),
-        onFailure: ({ reason, request }) => logger.info({ reason, requestId: requestIdOf(request) }, "authentication refused"),
+      name: "usage CSV route",
+      why: "GET /exports/usage-detail/<id>.csv: after request id, access log, metrics and CORS; the same authentication and scope as tasks",
+      plugin: useUsageCsvRoute({
+        authenticate,
+        contextFor: (request, principal) => ({ ...contextOf({ request }), principal }),
+        onUnexpectedError: (error) => logger.error({ err: error }, "CSV export failed unexpectedly"),
       }),
     },
     trusted === null
@@ -192,6 +202,7 @@ export function createGatewayGraphQL(deps: GatewayYogaDeps): GatewayGraphQL {
 }
 
 function buildYoga(deps: GatewayYogaDeps, tracker: RequestTracker): GatewayYoga {
+  const context = requestContextFactory(deps, tracker);
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema: deps.schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -205,8 +216,8 @@ function buildYoga(deps: GatewayYogaDeps, tracker: RequestTracker): GatewayYoga 
     graphiql: graphiqlOptions(deps.config),
     renderGraphiQL: bundledGraphiQL(),
     cors: corsOptions(deps.config.corsOrigins),
-    context: requestContextFactory(deps, tracker),
-    plugins: gatewayPlugins(deps, tracker).map((entry) => entry.plugin),
+    context,
+    plugins: gatewayPlugins(deps, tracker, context).map((entry) => entry.plugin),
   });
 }
 
@@ -232,6 +243,7 @@ function requestContextFactory(deps: GatewayYogaDeps, tracker: RequestTracker): 
         idempotencyKey: request.headers.get("idempotency-key"),
         ...(deps.idempotency === undefined ? {} : { idempotency: deps.idempotency }),
         ...(deps.downloadPolicy === undefined ? {} : { downloadPolicy: deps.downloadPolicy }),
+        ...(deps.exportFiles === undefined ? {} : { exportFiles: deps.exportFiles }),
         signal: request.signal,
         taskWatch: deps.taskWatch,
         recentTotals,

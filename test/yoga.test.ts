@@ -43,6 +43,7 @@ describe("gatewayPlugins", () => {
       "body limit",
       "safe parsing",
       "authentication",
+      "usage CSV route",
       "automatic persisted queries",
       "operation limits",
     ]);
@@ -64,7 +65,7 @@ describe("gatewayPlugins", () => {
     const base = deps();
     const config = { ...base.config, trustedDocuments: { path: "manifest.json", format: "map" as const, documents: new Map([["a", "{ __typename }"]]) } };
     const names = gatewayPlugins({ ...base, config, idempotencyStore: createMemoryIdempotencyStore(), plugins: [{}] }, new RequestTracker()).map((entry) => entry.name);
-    expect(names.slice(names.indexOf("authentication"))).toEqual(["authentication", "trusted documents", "operation limits", "idempotency", "extra 1"]);
+    expect(names.slice(names.indexOf("authentication"))).toEqual(["authentication", "usage CSV route", "trusted documents", "operation limits", "idempotency", "extra 1"]);
   });
 });
 

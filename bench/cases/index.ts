@@ -1,6 +1,7 @@
 /** The cases in the order they run (case 1 first: case 4's target uses its overhead figure). */
 import type { BenchCase } from "../lib/case.js";
 import { entitiesCase } from "./entities.js";
+import { exportsCase } from "./exports.js";
 import { fanOutCase } from "./fan-out.js";
 import { hotListCase } from "./hot-list.js";
 import { memoryCase } from "./memory.js";
@@ -10,4 +11,4 @@ import { replicasCase } from "./replicas.js";
 import { sdkCase } from "./sdk.js";
 import { startupCase } from "./startup.js";
 
-export const ALL_CASES: readonly BenchCase[] = [overheadCase, sdkCase, hotListCase, fanOutCase, entitiesCase, memoryCase, startupCase, quotaCase, replicasCase];
+export const ALL_CASES: readonly BenchCase[] = [overheadCase, sdkCase, hotListCase, fanOutCase, entitiesCase, memoryCase, startupCase, quotaCase, replicasCase, exportsCase];

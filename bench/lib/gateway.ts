@@ -38,6 +38,8 @@ export interface GatewayProcess {
   readonly readyAfterMs: number;
   /** CPU milliseconds (user + system) the process had used by then. */
   readonly readyCpuMs: number;
+  /** Its stdout/stderr (JSON log lines). */
+  readonly logFile: string;
   memory(): Promise<ProcessMemory>;
   stop(): Promise<void>;
 }
@@ -120,5 +122,5 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
   const readyAfterMs = performance.now() - spawnedAt;
   const pid = child.pid ?? -1;
   const readyCpuMs = await processCpuMs(pid);
-  return { pid, graphqlUrl: `${baseUrl}/graphql`, readyAfterMs, readyCpuMs, memory: () => processMemory(pid), stop };
+  return { pid, graphqlUrl: `${baseUrl}/graphql`, readyAfterMs, readyCpuMs, logFile: options.logFile, memory: () => processMemory(pid), stop };
 }

@@ -2,7 +2,9 @@
  * Yoga plugin: authenticate every GraphQL request before it is parsed or validated (so an
  * unauthenticated caller learns nothing about the schema, not even through validation errors),
  * answer 401 on failure, and put the principal into the context.
- * GraphiQL's HTML page and the health endpoints are not GraphQL requests and stay open.
+ * GraphiQL's HTML page and the health endpoints are not GraphQL requests and stay open. Other
+ * routes that need a caller (the CSV download) use the same `RequestAuthentication`: one check
+ * per HTTP request, the same refusals, the same log line.
  */
 import type { Plugin } from "graphql-yoga";
 import type { AuthFailureReason, AuthResult, Authenticator } from "./authenticate.js";
@@ -18,10 +20,13 @@ export interface AuthenticatedContext {
   principal: AuthPrincipal;
 }
 
-export function useAuthentication(options: AuthenticationPluginOptions): Plugin<AuthenticatedContext> {
+/** Who sent a request, checked once per HTTP request however often it is asked. */
+export type RequestAuthentication = (request: Request) => Promise<AuthResult>;
+
+export function requestAuthentication(options: AuthenticationPluginOptions): RequestAuthentication {
   // One check per HTTP request, however many batched operations it carries.
   const results = new WeakMap<Request, Promise<AuthResult>>();
-  const authenticateOnce = (request: Request): Promise<AuthResult> => {
+  return (request) => {
     let result = results.get(request);
     if (result === undefined) {
       result = options.authenticate(request.headers).then((r) => {
@@ -32,6 +37,10 @@ export function useAuthentication(options: AuthenticationPluginOptions): Plugin<
     }
     return result;
   };
+}
+
+export function useAuthentication(options: AuthenticationPluginOptions | RequestAuthentication): Plugin<AuthenticatedContext> {
+  const authenticateOnce = typeof options === "function" ? options : requestAuthentication(options);
 
   return {
     async onParams({ request }) {

@@ -165,7 +165,8 @@ export async function downloadWithRefresh(downloader: ExportDownloader, source: 
   } catch (error) {
     if (!(error instanceof ExportUnavailableError && error.reason === "expired")) throw error;
     const fresh = await source.refreshUrl();
-    if (fresh === null) throw error;
+    // No link, or the same expired one: asking storage again would only be refused again.
+    if (fresh === null || fresh === source.url) throw error;
     return downloader.download(fresh, signal);
   }
 }

@@ -1,8 +1,10 @@
 /**
  * Typed failures of reading an export file, each with a stable `code` (the GraphQL catalogue's
  * names, design.md "Export contents"). Messages name the host at most, never the download URL:
- * signed URLs carry credentials in their query string.
+ * signed URLs carry credentials in their query string. `exportFailureData` says what a client
+ * is told (the catalogue's shape), for GraphQL and the CSV route alike.
  */
+import { errorData, ErrorCode, type GatewayErrorData } from "../errors.js";
 
 export type ExportErrorCode = "EXPORT_NOT_READY" | "EXPORT_UNAVAILABLE" | "EXPORT_TOO_LARGE" | "EXPORT_FORMAT_UNRECOGNIZED";
 
@@ -20,8 +22,12 @@ export abstract class ExportError extends Error {
 /** The task has not succeeded (yet, or ever): there is no file to read. */
 export class ExportNotReadyError extends ExportError {
   readonly code = "EXPORT_NOT_READY";
-  constructor(readonly status: string) {
-    super(`the export has not succeeded (status ${status})`);
+  constructor(
+    /** The task's status (ExportTaskStatus). */
+    readonly status: string,
+    readonly task: { kind: string; taskId: string } | null = null,
+  ) {
+    super(`the export${task === null ? "" : ` ${task.taskId}`} has not succeeded (status ${status})`);
   }
 }
 
@@ -31,7 +37,8 @@ export class ExportUnavailableError extends ExportError {
     readonly reason: ExportUnavailableReason,
     /** The URL's host when known; never the path or query. */
     readonly host: string | null,
-    detail: string,
+    /** What went wrong, in words that name the host at most. */
+    readonly detail: string,
     options?: { cause?: unknown },
   ) {
     super(`export file unavailable (${reason}${host === null ? "" : `, host ${host}`}): ${detail}`, options);
@@ -54,9 +61,20 @@ export class ExportFormatUnrecognizedError extends ExportError {
   readonly code = "EXPORT_FORMAT_UNRECOGNIZED";
   constructor(
     readonly headers: readonly string[],
-    detail: string,
+    readonly detail: string,
     options?: { cause?: unknown },
   ) {
     super(`export file format not recognized: ${detail}${headers.length === 0 ? "" : ` (headers found: ${headers.join(" | ")})`}`, options);
   }
+}
+
+/** What a client is told of an export failure; null for anything that is not one. */
+export function exportFailureData(error: unknown): GatewayErrorData | null {
+  if (error instanceof ExportNotReadyError) {
+    return errorData(ErrorCode.EXPORT_NOT_READY, error.message, { ...(error.task ?? {}), status: error.status });
+  }
+  if (error instanceof ExportUnavailableError) return errorData(ErrorCode.EXPORT_UNAVAILABLE, error.message, { reason: error.reason });
+  if (error instanceof ExportTooLargeError) return errorData(ErrorCode.EXPORT_TOO_LARGE, error.message, { limitBytes: error.limitBytes });
+  if (error instanceof ExportFormatUnrecognizedError) return errorData(ErrorCode.EXPORT_FORMAT_UNRECOGNIZED, error.message, { headers: [...error.headers] });
+  return null;
 }

@@ -62,13 +62,32 @@ export async function writeUsageCsv(table: UsageTable, query: UsageCsvQuery, out
 /** A bucket's value as CSV text: the sum (or the highest, for bandwidth) of the values present; "" for none. */
 function field(values: Float64Array | null, first: number, end: number, highest: boolean): string {
   if (values === null) return "";
+  if (end === first + 1) {
+    // A 5-minute bucket is one slot: its value as it is (the common case, ~900k lines).
+    const value = values[first] ?? Number.NaN;
+    return Number.isNaN(value) ? "" : decimal(value);
+  }
   let acc = Number.NaN;
   for (let i = first; i < end; i++) {
     const value = values[i] ?? Number.NaN;
     if (Number.isNaN(value)) continue;
     acc = Number.isNaN(acc) ? value : highest ? Math.max(acc, value) : acc + value;
   }
-  return Number.isNaN(acc) ? "" : String(acc);
+  return Number.isNaN(acc) ? "" : decimal(acc);
+}
+
+/**
+ * `String(value)`, faster for the whole numbers usage is made of: V8 writes small integers on a
+ * fast path and large doubles on a slow one, so a byte count past 2³¹ is written as two small
+ * integers (billions, and the nine digits below). The CSV writes ~1.8M numbers for a large export.
+ */
+export function decimal(value: number): string {
+  if (value >= 0 && value <= 0x7fffffff && Math.floor(value) === value) return String(value | 0);
+  if (value > 0 && Number.isSafeInteger(value)) {
+    const high = Math.floor(value / 1e9);
+    return `${high}${String(value - high * 1e9).padStart(9, "0")}`;
+  }
+  return String(value);
 }
 
 function csvField(text: string): string {

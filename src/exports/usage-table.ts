@@ -5,6 +5,7 @@
  * (892,800 rows) is 100 × 8,928 × 2 × 8 bytes ≈ 14 MB: 16 bytes a row, plus the axis.
  */
 import type { Measure } from "./header-table.js";
+import { ownString } from "./raw-column.js";
 
 export type UsageKind = "FLOW" | "VAS";
 
@@ -44,7 +45,8 @@ class GrowableColumn {
   }
 }
 
-interface DomainRows {
+/** One domain's rows as they come; the reader holds on to it rather than look it up per row. */
+export interface DomainRows {
   times: GrowableColumn;
   values: Record<Measure, GrowableColumn | null>;
 }
@@ -54,8 +56,6 @@ export class UsageTableBuilder {
   readonly #byDomain = new Map<string, DomainRows>();
   readonly #measures: Record<Measure, boolean>;
   #rows = 0;
-  #lastDomain = "";
-  #lastRows: DomainRows | undefined;
 
   constructor(measures: Readonly<Record<Measure, boolean>>) {
     this.#measures = { ...measures };
@@ -70,8 +70,9 @@ export class UsageTableBuilder {
     }
   }
 
-  add(domain: string, time: number, traffic: number, bandwidth: number, requests: number): void {
-    let rows = domain === this.#lastDomain ? this.#lastRows : this.#byDomain.get(domain);
+  /** The rows of `domain` (lower case), made on first use. */
+  rowsOf(domain: string): DomainRows {
+    let rows = this.#byDomain.get(domain);
     if (rows === undefined) {
       rows = {
         times: new GrowableColumn(),
@@ -81,10 +82,13 @@ export class UsageTableBuilder {
           requests: this.#measures.requests ? new GrowableColumn() : null,
         },
       };
-      this.#byDomain.set(domain, rows);
+      // Kept for good: a copy of its own, not a slice holding the parser's chunk (raw-column.ts).
+      this.#byDomain.set(ownString(domain), rows);
     }
-    this.#lastDomain = domain;
-    this.#lastRows = rows;
+    return rows;
+  }
+
+  add(rows: DomainRows, time: number, traffic: number, bandwidth: number, requests: number): void {
     rows.times.push(time);
     rows.values.traffic?.push(traffic);
     rows.values.bandwidth?.push(bandwidth);

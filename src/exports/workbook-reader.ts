@@ -22,7 +22,10 @@ import unzipper from "unzipper";
 import { cellNumber, cellText, TimeCellReader } from "./cell-values.js";
 import { ExportError, ExportFormatUnrecognizedError, ExportTooLargeError } from "./errors.js";
 import { HEADER_SCAN_ROWS, isSummaryLabel, matchHeaderRow, type HeaderLayout, type Measure } from "./header-table.js";
-import { UsageTableBuilder, type UsageTable } from "./usage-table.js";
+import { parsedExport, type ParsedExport } from "./parsed-export.js";
+import { FIRST_TEXT } from "./raw-column.js";
+import { RawSheetBuilder, type RawSheet } from "./raw-sheet.js";
+import { UsageTableBuilder, type DomainRows, type UsageTable } from "./usage-table.js";
 
 /** exceljs#2790: the streaming pass stalls past 100 sheets. */
 export const MAX_SHEETS = 100;
@@ -59,8 +62,13 @@ interface StreamingRow {
   getCell(column: number): { value: unknown };
 }
 
-/** Reads `path`; throws ExportFormatUnrecognizedError for anything it cannot read as usage details. */
+/** Reads `path`'s usage; throws ExportFormatUnrecognizedError for anything it cannot read as usage details. */
 export async function readUsageWorkbook(path: string, options: ReadWorkbookOptions): Promise<UsageTable> {
+  return (await readExportWorkbook(path, options)).usage;
+}
+
+/** Reads `path` into its usage and its sheets as they are, in one pass. */
+export async function readExportWorkbook(path: string, options: ReadWorkbookOptions): Promise<ParsedExport> {
   const directory = await openDirectory(path);
   const sheetEntries = directory.files.filter((file) => WORKSHEET_PATH.test(file.path));
   if (sheetEntries.length > MAX_SHEETS) throw new ExportFormatUnrecognizedError([], `${sheetEntries.length} sheets (at most ${MAX_SHEETS} are read)`);
@@ -69,13 +77,13 @@ export async function readUsageWorkbook(path: string, options: ReadWorkbookOptio
   if (uncompressed > maxUncompressed) throw new ExportTooLargeError(maxUncompressed);
   for (let attempt = 1; ; attempt++) {
     const result = await withDeadline(path, options, (stream, signal) => readOnce(stream, signal, directory, sheetEntries.length, options));
-    if (result.ok) return result.table;
+    if (result.ok) return result.parsed;
     // exceljs#3064: a sheet the directory holds was not delivered; the next pass may see it.
     if (attempt >= PARSE_ATTEMPTS) throw new ExportFormatUnrecognizedError(result.headers, `${result.read} of ${sheetEntries.length} sheets read`);
   }
 }
 
-type ReadResult = { ok: true; table: UsageTable } | { ok: false; read: number; headers: string[] };
+type ReadResult = { ok: true; parsed: ParsedExport } | { ok: false; read: number; headers: string[] };
 
 async function openDirectory(path: string): Promise<unzipper.CentralDirectory> {
   try {
@@ -100,14 +108,17 @@ async function readOnce(input: Readable, signal: AbortSignal, directory: unzippe
   let read = 0;
   let candidate: string[] = [];
   let dataSheets = 0;
+  const sheets: RawSheet[] = [];
 
   try {
     for await (const sheet of reader) {
       read += 1;
-      const state = new SheetState(sheet.name, times, builder);
+      const raw = new RawSheetBuilder(sheet.name);
+      const state = new SheetState(sheet.name, times, builder, raw);
       for await (const events of sheet.parse()) {
         for (const event of events) if (event.eventType === "row") state.row(event.value as StreamingRow);
       }
+      sheets.push(raw.finish());
       if (state.layout !== null) dataSheets += 1;
       else if (candidate.length === 0 || state.candidate.length > candidate.length) candidate = state.candidate;
     }
@@ -119,7 +130,7 @@ async function readOnce(input: Readable, signal: AbortSignal, directory: unzippe
   }
   if (read < sheetCount) return { ok: false, read, headers: candidate };
   if (dataSheets === 0) throw new ExportFormatUnrecognizedError(candidate, "no sheet has a header row with a time, a domain and a traffic, bandwidth or requests column");
-  return { ok: true, table: builder.finish() };
+  return { ok: true, parsed: parsedExport(builder.finish(), sheets) };
 }
 
 /** Reads workbook.xml, its relations and the shared strings from the directory into the reader (exceljs#3064). */
@@ -160,59 +171,90 @@ class SheetState {
   layout: HeaderLayout | null = null;
   /** The most text-filled row seen while looking for a header row: what an error reports. */
   candidate: string[] = [];
-  #lastDomainText = "";
-  #lastDomain = "";
+  /**
+   * What each distinct text of the time and domain columns reads as, by its code in the raw
+   * column (raw-column.ts): rows repeat a few hundred texts, so each is read once, not per row.
+   */
+  readonly #timeByCode: (number | undefined | null)[] = [];
+  readonly #domainByCode: (DomainRows | undefined | null)[] = [];
 
   constructor(
     private readonly sheet: string,
     private readonly times: TimeCellReader,
     private readonly builder: UsageTableBuilder,
+    private readonly raw: RawSheetBuilder,
   ) {}
 
   row(row: StreamingRow): void {
+    // The getter builds the array each time: once per row. Cells are read from it (getCell
+    // would build a Cell object each).
+    const rowValues: unknown = row.values;
+    const values: readonly unknown[] = Array.isArray(rowValues) ? rowValues : [];
     if (this.layout === null) {
-      if (row.number <= HEADER_SCAN_ROWS) this.#lookForHeader(row);
+      if (row.number <= HEADER_SCAN_ROWS) this.#lookForHeader(row, values);
+      else this.raw.add(values);
       return;
     }
+    this.raw.add(values);
     const layout = this.layout;
-    const timeValue = row.getCell(layout.time + 1).value;
-    const domainText = cellText(row.getCell(layout.domain + 1).value);
-    const time = this.times.read(timeValue);
+    const timeValue = values[layout.time + 1];
+    const time = this.#time(timeValue, this.raw.lastCode(layout.time));
     if (time === undefined) {
       const text = cellText(timeValue).trim();
+      const domainText = cellText(values[layout.domain + 1]);
       if (text === "" && domainText.trim() === "") return; // a blank row
       if (isSummaryLabel(text) || isSummaryLabel(domainText)) return; // a totals row
       throw this.#rowError(row, `time "${text.slice(0, 40)}" is not a time`);
     }
-    if (domainText !== this.#lastDomainText) {
-      this.#lastDomainText = domainText;
-      this.#lastDomain = domainText.trim().toLowerCase();
-    }
-    if (this.#lastDomain === "") {
+    const rows = this.#domain(values[layout.domain + 1], this.raw.lastCode(layout.domain));
+    if (rows === null) {
       if (isSummaryLabel(cellText(timeValue))) return;
       throw this.#rowError(row, "no domain");
     }
-    this.builder.add(this.#lastDomain, time, this.#measure(row, "traffic"), this.#measure(row, "bandwidth"), this.#measure(row, "requests"));
+    this.builder.add(rows, time, this.#measure(row, values, "traffic"), this.#measure(row, values, "bandwidth"), this.#measure(row, values, "requests"));
   }
 
-  #measure(row: StreamingRow, measure: Measure): number {
+  /** Epoch ms of a time cell, or undefined when it holds none. */
+  #time(value: unknown, code: number): number | undefined {
+    if (code < FIRST_TEXT) return this.times.read(value);
+    let time = this.#timeByCode[code];
+    if (time === undefined) {
+      time = this.times.read(value) ?? null;
+      this.#timeByCode[code] = time;
+    }
+    return time ?? undefined;
+  }
+
+  /** The rows of a domain cell's domain (lower case, trimmed); null when the cell holds none. */
+  #domain(value: unknown, code: number): DomainRows | null {
+    let rows = code < FIRST_TEXT ? undefined : this.#domainByCode[code];
+    if (rows === undefined) {
+      const domain = cellText(value).trim().toLowerCase();
+      rows = domain === "" ? null : this.builder.rowsOf(domain);
+      if (code >= FIRST_TEXT) this.#domainByCode[code] = rows;
+    }
+    return rows;
+  }
+
+  #measure(row: StreamingRow, values: readonly unknown[], measure: Measure): number {
     const column = this.layout?.[measure];
     if (column === null || column === undefined) return Number.NaN;
-    const value = cellNumber(row.getCell(column.index + 1).value);
+    const value = cellNumber(values[column.index + 1]);
     if (value === undefined) throw this.#rowError(row, `${measure} is not a number`);
     return value * column.factor;
   }
 
-  #lookForHeader(row: StreamingRow): void {
-    const values = Array.isArray(row.values) ? (row.values as unknown[]).slice(1) : [];
-    const cells = Array.from(values, (value) => cellText(value).trim());
+  #lookForHeader(row: StreamingRow, values: readonly unknown[]): void {
+    const cells = Array.from(values.slice(1), (value) => cellText(value).trim());
     const match = matchHeaderRow(cells);
     if (match === null) {
+      this.raw.pend(values);
       if (cells.filter((cell) => cell !== "").length > this.candidate.filter((cell) => cell !== "").length) this.candidate = cells;
       return;
     }
     if (!match.ok) throw new ExportFormatUnrecognizedError(cells, `sheet "${this.sheet}": ${match.problem}`);
     this.layout = match.layout;
+    this.raw.header(values);
     this.builder.addMeasures({ traffic: match.layout.traffic !== null, bandwidth: match.layout.bandwidth !== null, requests: match.layout.requests !== null });
   }
 

@@ -22,6 +22,25 @@ const QUARTER_HOUR_MS = 15 * MINUTE_MS;
 const MAX_OFFSET_MS = 14 * HOUR_MS;
 /** Memo entries per zone before it starts over (≈ 100 years of quarter hours would be 3.5M). */
 const MAX_MEMO = 100_000;
+/**
+ * Zones whose memo is kept. Every ZoneClock of a zone shares its memo (a series asked for on
+ * every request must not ask Intl again each time); past this many zones the oldest memo goes.
+ */
+const MAX_MEMO_ZONES = 16;
+const memos = new Map<string, Map<number, number>>();
+
+function memoFor(timeZone: string): Map<number, number> {
+  let memo = memos.get(timeZone);
+  if (memo === undefined) {
+    if (memos.size >= MAX_MEMO_ZONES) {
+      const oldest = memos.keys().next();
+      if (!oldest.done) memos.delete(oldest.value);
+    }
+    memo = new Map();
+    memos.set(timeZone, memo);
+  }
+  return memo;
+}
 
 const formats = new Map<string, Intl.DateTimeFormat>();
 
@@ -58,10 +77,11 @@ export function isKnownTimeZone(name: string): boolean {
 /** One zone's clock; `new ZoneClock("Mars/Olympus")` throws RangeError. */
 export class ZoneClock {
   readonly #format: Intl.DateTimeFormat;
-  readonly #offsets = new Map<number, number>();
+  readonly #offsets: Map<number, number>;
 
   constructor(readonly timeZone: string) {
     this.#format = formatFor(timeZone);
+    this.#offsets = memoFor(timeZone);
   }
 
   /** Milliseconds to add to UTC for the wall clock at `utcMs`. */

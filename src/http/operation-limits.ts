@@ -6,7 +6,9 @@
  * Cost model (documented in the README): every selected field costs 1; a field with a `first`
  * or `last` argument multiplies the cost of everything below it by that number (100 when a
  * list field is asked without one). Fragments are expanded. `tasks(first: 100) { totalCount }`
- * costs 101, so 60 of them (6060) exceed the default budget of 5000.
+ * costs 101, so 60 of them (6060) exceed the default budget of 5000. Pages of an export's
+ * contents (`points`, `rows`: up to 1000 items read from the parsed file in memory, no upstream
+ * call) multiply by their size in hundreds, as a page of tasks costs 100 whatever it selects.
  */
 import {
   Kind,
@@ -42,6 +44,10 @@ export interface OperationLimitsOptions {
 /** Page size assumed for a connection asked without `first`/`last` (the contract's maximum). */
 const DEFAULT_PAGE = 100;
 const PAGE_ARGS = new Set(["first", "last"]);
+/** Lists of an export's contents, and their page size without `first` (exports/export-window.ts). */
+const CONTENT_PAGES = new Set(["points", "rows"]);
+const CONTENT_DEFAULT_PAGE = 1000;
+const CONTENT_ITEMS_PER_UNIT = 100;
 
 export function useOperationLimits(options: OperationLimitsOptions): Plugin {
   const { limits } = options;
@@ -115,7 +121,13 @@ function fieldCost(field: FieldNode, fragments: ReadonlyMap<string, FragmentDefi
 }
 
 function pageMultiplier(field: FieldNode): number {
+  const content = CONTENT_PAGES.has(field.name.value);
   const pageArgs = (field.arguments ?? []).filter((arg) => PAGE_ARGS.has(arg.name.value));
+  if (content) {
+    const first = pageArgs.find((arg) => arg.name.value === "first")?.value;
+    const size = first?.kind === Kind.INT ? Number(first.value) : CONTENT_DEFAULT_PAGE;
+    return Math.max(1, Math.ceil(size / CONTENT_ITEMS_PER_UNIT));
+  }
   if (pageArgs.length === 0) return field.name.value === "tasks" ? DEFAULT_PAGE : 1;
   let largest = 1;
   for (const arg of pageArgs) {

@@ -25,3 +25,16 @@ export const ExportLanguage = builder.enumType("ExportLanguage", {
     EN_US: { value: "en-us" },
   } as const,
 });
+
+export const ExportFileType = builder.enumType("ExportFileType", {
+  description: "What the export's file is: XLSX for USAGE_DETAIL, PDF for USER_USAGE.",
+  values: {
+    XLSX: { description: "An Excel workbook of 5-minute usage (usage-detail exports)." },
+    PDF: { description: "A PDF report (user-usage exports)." },
+  } as const,
+});
+
+export const UsageInterval = builder.enumType("UsageInterval", {
+  description: "Bucket size of a usage series: buckets start at `from` rounded down to it in the series' time zone.",
+  values: ["FIVE_MINUTES", "HOUR", "DAY"] as const,
+});

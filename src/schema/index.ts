@@ -6,6 +6,7 @@ import "./enums.js";
 import "./task-filter.js";
 import "./export-task.js";
 import "./export-task-download.js";
+import "./export-task-contents.js";
 import "./create-usage-export.js";
 import "./create-usage-exports.js";
 import "./delete-export-task.js";

@@ -23,6 +23,8 @@ let files: TempFiles;
 let fileServer: Server;
 let origin: string;
 const hits = new Map<string, number>();
+let inFlight = 0;
+let mostInFlight = 0;
 const bodies = new Map<string, Buffer>();
 const downloaders: ExportDownloader[] = [];
 
@@ -37,7 +39,13 @@ beforeAll(async () => {
     hits.set(path, (hits.get(path) ?? 0) + 1);
     const body = bodies.get(path);
     if (path === "/expired.xlsx") res.writeHead(403).end();
-    else if (body) setTimeout(() => res.writeHead(200, { "content-length": body.length }).end(body), 20);
+    else if (body) {
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      setTimeout(() => {
+        inFlight -= 1;
+        res.writeHead(200, { "content-length": body.length }).end(body);
+      }, 20);
+    }
     else res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => fileServer.listen(0, "127.0.0.1", resolve));
@@ -76,30 +84,30 @@ describe("ExportContents", () => {
 
   it("50 concurrent first requests: one download, one parse; then hits", async () => {
     const store = contents();
-    const tables = await Promise.all(Array.from({ length: 50 }, () => store.usageTable("USAGE_DETAIL:one", source("/one.xlsx"))));
-    expect(new Set(tables).size).toBe(1);
+    const forms = await Promise.all(Array.from({ length: 50 }, () => store.parsed("USAGE_DETAIL:one", source("/one.xlsx"))));
+    expect(new Set(forms).size).toBe(1);
     expect(hits.get("/one.xlsx")).toBe(1);
-    expect(store.stats).toEqual({ downloads: 1, parses: 1, hits: 0, shared: 49 });
-    expect(await store.usageTable("USAGE_DETAIL:one", source("/one.xlsx"))).toBe(tables[0]);
+    expect(store.stats).toEqual({ downloads: 1, parses: 1, hits: 0, shared: 49, fromStore: 0 });
+    expect(await store.usageTable("USAGE_DETAIL:one", source("/one.xlsx"))).toBe(forms[0]!.usage);
     expect(hits.get("/one.xlsx")).toBe(1);
     expect(store.stats.hits).toBe(1);
-    expect(store.heldBytes).toBe(tables[0]!.byteSize);
+    expect(store.heldBytes).toBe(forms[0]!.byteSize);
   });
 
   it("keeps the most recently used within its byte budget", async () => {
     const probe = contents();
-    const two = await probe.usageTable("two", source("/two.xlsx"));
-    const three = await probe.usageTable("three", source("/three.xlsx"));
+    const two = await probe.parsed("two", source("/two.xlsx"));
+    const three = await probe.parsed("three", source("/three.xlsx"));
     const before = hits.get("/two.xlsx") ?? 0;
     const store = contents({ cacheBytes: three.byteSize + two.byteSize - 1 });
-    await store.usageTable("two", source("/two.xlsx"));
-    await store.usageTable("three", source("/three.xlsx"));
+    await store.parsed("two", source("/two.xlsx"));
+    await store.parsed("three", source("/three.xlsx"));
     expect(store.heldBytes).toBe(three.byteSize);
-    await store.usageTable("two", source("/two.xlsx"));
+    await store.parsed("two", source("/two.xlsx"));
     expect(hits.get("/two.xlsx")).toBe(before + 2);
     // Larger than the whole budget: answered, not kept.
     const tiny = contents({ cacheBytes: 100 });
-    expect((await tiny.usageTable("three", source("/three.xlsx"))).rowCount).toBe(three.rowCount);
+    expect((await tiny.usageTable("three", source("/three.xlsx"))).rowCount).toBe(three.usage.rowCount);
     expect(tiny.heldBytes).toBe(0);
     // EXPORT_CACHE_BYTES=0: nothing kept, concurrent requests still share one read.
     const none = contents({ cacheBytes: 0 });
@@ -108,6 +116,16 @@ describe("ExportContents", () => {
     expect(none.heldBytes).toBe(0);
     await none.usageTable("two", source("/two.xlsx"));
     expect(none.stats).toMatchObject({ downloads: 2, shared: 1, hits: 0 });
+  });
+
+  it("reads at most `concurrentReads` files at once; the rest wait their turn", async () => {
+    mostInFlight = 0;
+    const store = contents({ concurrentReads: 2 });
+    const names = ["one", "two", "three", "one", "two", "three"].map((name, i) => [`k${i}`, name] as const);
+    const forms = await Promise.all(names.map(([key, name]) => store.parsed(key, source(`/${name}.xlsx`))));
+    expect(forms.every((form) => form.usage.rowCount > 0)).toBe(true);
+    expect(store.stats.downloads).toBe(6);
+    expect(mostInFlight).toBe(2);
   });
 
   it("does not keep a failure; refreshes an expired link once", async () => {

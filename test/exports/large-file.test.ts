@@ -1,12 +1,12 @@
 /**
  * The largest export there is: 31 days of 5-minute rows over 100 domains (892,800 rows),
- * written by the emulator's streaming writer, read into at most 40 bytes a row, with every
- * total equal to the synthetic series summed here.
+ * written by the emulator's streaming writer, read into at most 40 bytes a row (usage columns
+ * and raw sheets together), with every total equal to the synthetic series summed here.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { hashName, usageAt } from "../../src/emulator/usage-series.js";
 import { usageSeries } from "../../src/exports/usage-series.js";
-import { readUsageWorkbook } from "../../src/exports/workbook-reader.js";
+import { readExportWorkbook } from "../../src/exports/workbook-reader.js";
 import { SLOT_MS, tempFiles, usageTask, type TempFiles } from "./workbook-files.js";
 
 const DOMAINS = Array.from({ length: 100 }, (_, i) => `d${String(i).padStart(3, "0")}.example.com`);
@@ -22,8 +22,12 @@ afterAll(async () => {
 
 it("31 days × 100 domains: every row, ≤ 40 bytes a row, the right totals", { timeout: 300_000 }, async () => {
   const path = await files.workbook(task, { sharedStrings: true, time: "zoned-text" });
-  const table = await readUsageWorkbook(path, { fileTimeZone: "Asia/Shanghai", timeoutMs: 280_000 });
+  const parsed = await readExportWorkbook(path, { fileTimeZone: "Asia/Shanghai", timeoutMs: 280_000 });
+  const table = parsed.usage;
   expect(table.rowCount).toBe(31 * 288 * 100);
+  // The whole kept form, the raw sheets included, stays within 40 bytes a row too.
+  expect(parsed.byteSize / table.rowCount).toBeLessThanOrEqual(40);
+  expect(parsed.sheets[0]?.rowCount).toBe(31 * 288 * 100);
   expect(table.domains).toEqual(DOMAINS);
   expect(table.times.length).toBe(31 * 288);
   expect(table.byteSize / table.rowCount).toBeLessThanOrEqual(40);

@@ -4,7 +4,7 @@
  */
 import { PassThrough, Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CSV_HEADER, writeUsageCsv } from "../../src/exports/usage-csv.js";
+import { CSV_HEADER, decimal, writeUsageCsv } from "../../src/exports/usage-csv.js";
 import { usageSeries } from "../../src/exports/usage-series.js";
 import type { UsageTable } from "../../src/exports/usage-table.js";
 import { readUsageWorkbook } from "../../src/exports/workbook-reader.js";
@@ -94,5 +94,17 @@ describe("usage CSV", () => {
     const stuck = new Writable({ highWaterMark: 1, write: () => controller.abort() });
     await writeUsageCsv(table, { interval: "FIVE_MINUTES", timeZone: "UTC" }, stuck, controller.signal);
     expect(controller.signal.aborted).toBe(true);
+  });
+});
+
+describe("decimal", () => {
+  it("writes every number as String does", () => {
+    const values = [0, -0, 1, 7, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 999_999_999, 1_000_000_000, 1_000_000_001, 20_000_000_007, 2 ** 53 - 1, 2 ** 53, 2 ** 60, -1, -(2 ** 40), 0.5, 1.25e-7, 3.14, 1e21, 1e300, Number.MAX_VALUE, Number.MIN_VALUE];
+    let seed = 7;
+    for (let i = 0; i < 2000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      values.push(Math.round((seed / 2 ** 31) * 10 ** (i % 17)), (seed / 2 ** 31) * 10 ** (i % 20));
+    }
+    for (const value of values) expect(decimal(value), String(value)).toBe(String(value));
   });
 });

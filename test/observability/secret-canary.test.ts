@@ -20,6 +20,9 @@ import { deleteKeysWithPrefix, uniquePrefix } from "../helpers/redis.js";
 import { startOtlpReceiver, type OtlpReceiver } from "../helpers/otlp-receiver.js";
 import { tracingSettings } from "../helpers/tracing.js";
 import { startTracing, type Tracing } from "../../src/observability/tracing.js";
+import { readFile } from "node:fs/promises";
+import { gatewayOn, startExportStorage, startListingUpstream, type ListedTask } from "../helpers/export-storage.js";
+import { tempFiles, usageTask } from "../exports/workbook-files.js";
 
 // Characters that encodeURIComponent and percentEncode treat differently, and that base64 turns into + / =.
 const SECRET = "CanarySecret-k9Q!w(7)*x'Lz~Pq3";
@@ -262,4 +265,87 @@ describe("secret canary", () => {
     const bad = wrongSecretEmulator.stats().total;
     return Promise.resolve(good > 0 && bad > 0);
   }
+});
+
+/**
+ * The download URL canary: export files are fetched from signed URLs (the signature and the
+ * path are credentials). Driven through every way reading a file ends — read, expired and
+ * refreshed, expired for good, 5xx, a cut connection, not a workbook, too large, a host or
+ * address not allowed, a redirect to another origin — on `usage`, `sheets` and the CSV route,
+ * no response, log line (at trace) or metric holds the URL, its signature or its path token.
+ */
+describe("download URL canary", () => {
+  const SIGNATURE = "CanaryDownloadSig-Zx9!(q)*w'~Pv";
+  const FRESH_SIGNATURE = "CanaryFreshSig-Kd2!(m)*u'~Tb";
+  const PATH_TOKEN = "CanaryPathToken-7f3a9c";
+  const canaries = { SIGNATURE, FRESH_SIGNATURE, PATH_TOKEN };
+
+  it("never shows a download URL", async () => {
+    const files = await tempFiles();
+    const storage = await startExportStorage();
+    const workbook = await readFile(await files.workbook(usageTask({ taskId: "1" })));
+    const signed = (path: string, signature = SIGNATURE) => `${storage.origin}/${PATH_TOKEN}${path}?Expires=1900000000&OSSAccessKeyId=LTAIcanary&Signature=${encodeURIComponent(signature)}`;
+    storage.answer(`/${PATH_TOKEN}/ok.xlsx`, { kind: "file", body: workbook });
+    storage.answer(`/${PATH_TOKEN}/expired.xlsx`, { kind: "status", status: 403 });
+    storage.answer(`/${PATH_TOKEN}/broken.xlsx`, { kind: "status", status: 503 });
+    storage.answer(`/${PATH_TOKEN}/cut.xlsx`, { kind: "drop" });
+    storage.answer(`/${PATH_TOKEN}/page.xlsx`, { kind: "file", body: Buffer.from(`<html>denied ${PATH_TOKEN}</html>`) });
+    storage.answer(`/${PATH_TOKEN}/away.xlsx`, { kind: "redirect", location: `https://elsewhere.example.com/${PATH_TOKEN}/x.xlsx?Signature=${encodeURIComponent(SIGNATURE)}` });
+    const tasks: ListedTask[] = [
+      { TaskId: "1", downloadUrls: [signed("/expired.xlsx"), signed("/ok.xlsx", FRESH_SIGNATURE)] },
+      { TaskId: "2", downloadUrls: [signed("/expired.xlsx")] },
+      { TaskId: "3", downloadUrls: [signed("/broken.xlsx")] },
+      { TaskId: "4", downloadUrls: [signed("/cut.xlsx")] },
+      { TaskId: "5", downloadUrls: [signed("/page.xlsx")] },
+      { TaskId: "6", downloadUrls: [signed("/away.xlsx")] },
+      { TaskId: "7", downloadUrls: [`http://10.1.2.3/${PATH_TOKEN}/x.xlsx?Signature=${encodeURIComponent(SIGNATURE)}`] },
+      { TaskId: "8", downloadUrls: [`https://user:${encodeURIComponent(SIGNATURE)}@evil.example.net/${PATH_TOKEN}.xlsx`] },
+      { TaskId: "9", downloadUrls: [signed("/ok.xlsx")] },
+    ];
+    const upstream = await startListingUpstream(() => tasks);
+    const metricsOn = { configure: (c: ServerHarness["config"]) => ({ ...c, metrics: { host: "127.0.0.1", port: 0 } }) };
+    const env = { LOG_LEVEL: "trace", CDN_CACHE_TTL_MS: "0" };
+    const gateways = [await gatewayOn(upstream, storage, env, metricsOn), await gatewayOn(upstream, storage, { ...env, EXPORT_MAX_FILE_BYTES: "2048" }, metricsOn)];
+    const seen: string[] = [];
+    const codes = new Set<unknown>();
+    try {
+      for (const g of gateways) {
+        for (const task of tasks) {
+          const query = `query($id: String!) { task(taskId: $id) { taskId usage(interval: HOUR) { summary { trafficBytes } } sheets { name rowCount } } }`;
+          const res = await fetch(g.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables: { id: task.TaskId } }) });
+          const text = await res.text();
+          seen.push(text);
+          for (const error of (JSON.parse(text) as { errors?: { extensions?: { code?: unknown } }[] }).errors ?? []) codes.add(error.extensions?.code);
+          for (const query of ["", "?interval=DAY&summed=true"]) {
+            const csv = await fetch(`${g.base}/exports/usage-detail/${task.TaskId}.csv${query}`);
+            seen.push([...csv.headers.entries()].map(([k, v]) => `${k}: ${v}`).join("\n"), csv.status === 200 ? "" : await csv.text());
+          }
+        }
+        seen.push(await (await fetch(g.gateway.metricsUrl!)).text());
+      }
+      // Every path really happened: read, refreshed, and each failure.
+      expect([...codes].sort()).toEqual(["EXPORT_FORMAT_UNRECOGNIZED", "EXPORT_TOO_LARGE", "EXPORT_UNAVAILABLE"]);
+      expect(storage.requested.some((url) => url.includes("CanaryFreshSig"))).toBe(true);
+      expect(storage.hits.get(`/${PATH_TOKEN}/cut.xlsx`)).toBeGreaterThan(0);
+      const logText = gateways.flatMap((g) => g.logs.lines).join("");
+      // The paths were logged: access lines of the CSV route, and the codes of the GraphQL errors.
+      expect(logText).toContain("/exports/usage-detail/2.csv");
+      expect(logText).toContain("EXPORT_FORMAT_UNRECOGNIZED");
+      seen.push(logText);
+
+      const leaks: string[] = [];
+      for (const [name, canary] of Object.entries(canaries)) {
+        for (const form of forms(canary)) {
+          for (const [i, text] of seen.entries()) if (text.includes(form)) leaks.push(`${name} as ${JSON.stringify(form)} in text ${i}`);
+        }
+      }
+      for (const [i, text] of seen.entries()) if (text.includes(`${storage.origin}/`)) leaks.push(`a storage URL in text ${i}`);
+      expect(leaks).toEqual([]);
+    } finally {
+      for (const g of gateways) await g.close();
+      await upstream.close();
+      await storage.close();
+      await files.remove();
+    }
+  }, 60_000);
 });

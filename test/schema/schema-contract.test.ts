@@ -48,6 +48,43 @@ describe("contract", () => {
     expect(enumValues("ExportTaskStatus")).toEqual(["CREATED", "SUCCESS", "FAILED", "UNKNOWN"]);
     expect(enumValues("UsageType")).toEqual(["FLOW", "VAS"]);
     expect(enumValues("ExportLanguage")).toEqual(["ZH_CN", "EN_US"]);
+    expect(enumValues("ExportFileType")).toEqual(["XLSX", "PDF"]);
+    expect(enumValues("UsageInterval")).toEqual(["FIVE_MINUTES", "HOUR", "DAY"]);
+  });
+
+  test("export contents", () => {
+    expect(argsOf("ExportTask", "usage")).toEqual({
+      domain: "String",
+      from: "DateTime",
+      to: "DateTime",
+      interval: "UsageInterval = FIVE_MINUTES",
+      timeZone: "String = UTC",
+    });
+    expect(fieldsOf("UsageSeries")).toEqual({
+      usageType: "UsageType!",
+      interval: "UsageInterval!",
+      domains: "[String!]!",
+      from: "DateTime!",
+      to: "DateTime!",
+      points: "UsagePointConnection!",
+      summary: "UsageSummary!",
+    });
+    expect(argsOf("UsageSeries", "points")).toEqual({ first: "Int", after: "String" });
+    expect(fieldsOf("UsagePointConnection")).toEqual({ edges: "[UsagePointEdge!]!", pageInfo: "PageInfo!", totalCount: "Int!" });
+    expect(fieldsOf("UsagePointEdge")).toEqual({ cursor: "String!", node: "UsagePoint!" });
+    expect(fieldsOf("UsagePoint")).toEqual({ time: "DateTime!", trafficBytes: "Float", bandwidthBps: "Float", requests: "Float" });
+    expect(fieldsOf("UsageSummary")).toEqual({
+      trafficBytes: "Float",
+      requests: "Float",
+      peakBandwidthBps: "Float",
+      peakAt: "DateTime",
+      p95BandwidthBps: "Float",
+    });
+    expect(fieldsOf("ExportSheet")).toEqual({ name: "String!", headers: "[String!]!", rowCount: "Int!", rows: "ExportRowConnection!" });
+    expect(argsOf("ExportSheet", "rows")).toEqual({ first: "Int", after: "String" });
+    expect(fieldsOf("ExportRowConnection")).toEqual({ edges: "[ExportRowEdge!]!", pageInfo: "PageInfo!", totalCount: "Int!" });
+    expect(fieldsOf("ExportRowEdge")).toEqual({ cursor: "String!", node: "ExportRow!" });
+    expect(fieldsOf("ExportRow")).toEqual({ cells: "[String]!" });
   });
 
   test("ExportTask and its connection", () => {
@@ -65,6 +102,10 @@ describe("contract", () => {
       downloadUrl: "String",
       // Additive (issue "Beyond the API"): fetch details under the download policy.
       download: "ExportTaskDownload!",
+      // Export contents (design.md 2026-12).
+      fileType: "ExportFileType!",
+      usage: "UsageSeries",
+      sheets: "[ExportSheet!]",
     });
     expect(fieldsOf("ExportTaskDownload")).toEqual({ url: "String", fileName: "String!", ready: "Boolean!" });
     expect(fieldsOf("ExportTaskConnection")).toEqual({ edges: "[ExportTaskEdge!]!", pageInfo: "PageInfo!", totalCount: "Int!" });
