@@ -14,6 +14,8 @@ import { schema } from "./schema/index.js";
 import { createGateway, type Gateway, type GatewayDeps } from "./server.js";
 import { downloadUrlPolicy, reportOncePerHost } from "./exports/download-policy.js";
 import { createExportReading, type ExportReading } from "./exports/export-reading.js";
+import type { ExportStepInfo } from "./exports/export-contents.js";
+import { traceExport, type ExportSpanFacts } from "./observability/spans.js";
 import { createCdnClient, type CdnClient } from "./upstream/client.js";
 import { Credentials } from "./upstream/credentials.js";
 import { createQuota } from "./upstream/quota/index.js";
@@ -130,6 +132,11 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
     redis: state.redis === null ? null : { commands: state.redis.commands, keyPrefix: config.redisKeyPrefix },
     onSharedStoreError: (error) => logger.warn({ err: error }, "shared export store failed: reading the file here"),
     onRead: (event) => logger.info(event, "export file read"),
+    // Spans for each download and parse (no-ops with tracing off): the export key and the host only.
+    around: {
+      fetch: (info, run) => traceExport("export.fetch", exportFacts(info), () => run()),
+      parse: (info, run) => traceExport("export.parse", exportFacts(info), () => run()),
+    },
   });
 
   const runningEmulator = emulator;
@@ -190,4 +197,10 @@ function redisTarget(redis: GatewayConfig["redis"]): RedisTarget | null {
   if (redis.mode === "standalone") return { mode: "standalone", url: redis.url.reveal() };
   const auth = { ...(redis.username === null ? {} : { username: redis.username }), ...(redis.password === null ? {} : { password: redis.password.reveal() }) };
   return redis.mode === "sentinel" ? { mode: "sentinel", sentinels: redis.sentinels, name: redis.name, ...auth } : { mode: "cluster", nodes: redis.nodes, ...auth };
+}
+
+/** `USAGE_DETAIL:<taskId>` and the storage host, as export spans record them. */
+function exportFacts(info: ExportStepInfo): ExportSpanFacts {
+  const [kind, taskId] = info.key.split(":", 2);
+  return { ...(kind === undefined ? {} : { kind }), ...(taskId === undefined ? {} : { taskId }), host: info.host };
 }

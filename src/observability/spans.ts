@@ -140,6 +140,8 @@ export interface ExportSpanFacts {
   taskId?: string;
   /** The download URL: only its host is recorded (the rest is a signature). */
   downloadUrl?: string | URL;
+  /** Or the storage host alone, when that is all the caller kept. */
+  host?: string | null;
 }
 
 /** What an export step may add to its span: sizes, counts and the storage's answer status. */
@@ -161,7 +163,7 @@ export function traceExport<T>(step: ExportStep, facts: ExportSpanFacts, work: (
   const attributes: Attributes = {};
   if (facts.kind !== undefined) attributes["cdn.export_kind"] = facts.kind;
   if (facts.taskId !== undefined) attributes["cdn.task_id"] = facts.taskId;
-  const host = hostOf(facts.downloadUrl);
+  const host = facts.host ?? hostOf(facts.downloadUrl);
   if (host !== null) attributes["server.address"] = host;
   return withSpan(step, { kind: step === "export.fetch" ? SpanKind.CLIENT : SpanKind.INTERNAL, attributes }, (span) =>
     work(

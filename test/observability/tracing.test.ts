@@ -308,3 +308,34 @@ describe("quota waits and retries", () => {
     expect(Math.abs(attemptWaits - Number(waited.attributes["cdn.quota_wait_ms"]))).toBeLessThanOrEqual(attempts.length);
   }, 20_000);
 });
+
+describe("export files", () => {
+  it("reading a finished export's usage: export.fetch and export.parse in the operation's trace, the storage host only", async () => {
+    const files = await startServerHarness({ env: upstreamEnv(emulator, { CDN_DOWNLOAD_ORIGINS: emulator.url }) });
+    try {
+      const list = await postGraphQL(files.url, "{ tasks(first: 50) { edges { node { taskId status } } } }");
+      const data = list.body.data as { tasks: { edges: { node: { taskId: string; status: string } }[] } };
+      const done = data.tasks.edges.map((edge) => edge.node).find((node) => node.status === "SUCCESS");
+      expect(done).toBeDefined();
+      mem.reset();
+      const caller = traceparent();
+      const res = await postGraphQL(files.url, "query Usage($id: String!) { task(taskId: $id) { usage(interval: DAY) { summary { trafficBytes } } } }", {
+        variables: { id: done!.taskId },
+        headers: { traceparent: caller.header },
+      });
+      expect(res.body.errors).toBeUndefined();
+      const spans = await mem.waitFor(ended("POST /graphql"));
+      const fetch = only(spans, "export.fetch");
+      const parse = only(spans, "export.parse");
+      for (const span of [fetch, parse]) {
+        expect(span.traceId).toBe(caller.traceId);
+        expect(span.attributes).toMatchObject({ "cdn.export_kind": "USAGE_DETAIL", "cdn.task_id": done!.taskId, "server.address": new URL(emulator.url).hostname });
+      }
+      expect(fetch.kind).toBe(KIND.CLIENT);
+      // The signed link (its path token and query) is never recorded.
+      expect(JSON.stringify([fetch, parse])).not.toMatch(/downloads\/|Signature|Expires/);
+    } finally {
+      await files.close();
+    }
+  });
+});
