@@ -121,7 +121,7 @@ async function parseFigures(context: CaseContext, medium: BenchWorkbook, large: 
 
 export const exportsCase: BenchCase = {
   id: "exports",
-  name: "9. Export contents",
+  name: "10. Export contents",
   target:
     "parse ≥ 0.8 × exceljs's reader alone (rows/s); the 31-day 100-domain file adds ≤ 150 MB peak RSS, cached form ≤ 40 B/row; " +
     "usage(HOUR) summary + 744 points p50 ≤ 5 ms at c=1; CSV ≥ 50 MB/s; 50 concurrent first requests → 1 download; 3 replicas on Redis → 1 download, 1 parse",
