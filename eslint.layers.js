@@ -15,8 +15,9 @@ export const LAYERS = [
   { name: "live", files: ["src/live/**"] },
   { name: "exports", files: ["src/exports/**"] },
   { name: "reading", files: ["src/reading/**"] },
-  { name: "upstream", files: ["src/upstream/**"] },
+  // Shared state implements the upstream quota's permit store (upstream/quota/permit-store.ts).
   { name: "state", files: ["src/state/**"] },
+  { name: "upstream", files: ["src/upstream/**"] },
   { name: "foundation", files: ["src/@(errors).ts", "src/auth/@(principal).ts", "src/observability/@(logger|secret-forms|spans).ts"] },
 ];
 

@@ -15,7 +15,8 @@ import { createGateway, type Gateway, type GatewayDeps } from "./server.js";
 import { downloadUrlPolicy, reportOncePerHost } from "./exports/download-policy.js";
 import { createExportReading, type ExportReading } from "./exports/export-reading.js";
 import type { ExportStepInfo } from "./exports/export-contents.js";
-import { traceExport, type ExportSpanFacts } from "./observability/spans.js";
+import { recordQuotaWait, traceExport, type ExportSpanFacts } from "./observability/spans.js";
+import { traceAttempt } from "./observability/attempt-span.js";
 import { createCdnClient, type CdnClient } from "./upstream/client.js";
 import { Credentials } from "./upstream/credentials.js";
 import { createQuota } from "./upstream/quota/index.js";
@@ -108,6 +109,9 @@ export async function startApp(config: GatewayConfig, options: AppOptions = {}):
     maxAttempts: config.upstream.maxAttempts,
     quota,
     observer: combineObservers(metrics.upstreamObserver, upstreamLogObserver(logger)),
+    // Tracing's CLIENT span per attempt and the page read's quota wait (no-ops with tracing off).
+    traceAttempt,
+    onQuotaWait: recordQuotaWait,
   });
   const api = createPageCache(client, {
     ttlMs: config.upstream.cacheTtlMs,

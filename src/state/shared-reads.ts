@@ -16,7 +16,7 @@
  */
 import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from "cockatiel";
 import { randomUUID } from "node:crypto";
-import { withDeadline } from "./deadline.js";
+import { withDeadline } from "../upstream/deadline.js";
 import { hashTag, luaScript, runScript } from "./lua-script.js";
 import type { RedisClient } from "./redis.js";
 

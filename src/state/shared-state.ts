@@ -14,7 +14,7 @@ import { createLocalInvalidationBus, createRedisInvalidationBus, type Invalidati
 import type { IdempotencyStore } from "./idempotency.js";
 import { createMemoryIdempotencyStore } from "./idempotency-memory.js";
 import { createRedisIdempotencyStore } from "./idempotency-redis.js";
-import type { PermitStore } from "./quota/permit-store.js";
+import type { PermitStore } from "../upstream/quota/permit-store.js";
 import { RedisPermitStore } from "./quota/redis-permit-store.js";
 import type { RedisConnections, RedisTarget } from "./redis.js";
 import { createSharedReads, type SharedReads } from "./shared-reads.js";

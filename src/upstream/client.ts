@@ -6,8 +6,6 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Dispatcher } from "undici";
-import { recordQuotaWait } from "../observability/spans.js";
-import { traceAttempt } from "./attempt-span.js";
 import type { Credentials } from "./credentials.js";
 import { UpstreamError, UpstreamMalformedError, UpstreamRejectedError, UpstreamThrottledError } from "./errors.js";
 import { createUnlimitedQuota, type QuotaPermit, type UpstreamQuota } from "./quota/index.js";
@@ -29,6 +27,23 @@ import {
   type UpstreamObserver,
 } from "./types.js";
 
+/** What an attempt's span is told before the attempt is sent. */
+export interface AttemptFacts {
+  action: string;
+  attempt: number;
+  quotaWaitMs: number;
+  /** The endpoint's host (`cdn.aliyuncs.com`). */
+  host: string;
+}
+
+/** What an attempt tells its span once the upstream answered. */
+export interface AttemptSpan {
+  /** The upstream answered with this HTTP status (before the body is parsed). */
+  answered(httpStatus: number): void;
+}
+
+const untraced = <T>(_facts: AttemptFacts, send: (span: AttemptSpan) => Promise<T>): Promise<T> => send({ answered: () => undefined });
+
 export interface CdnClientOptions {
   /** Base URL, e.g. `https://cdn.aliyuncs.com` or the emulator's loopback URL. */
   endpoint: string | URL;
@@ -41,6 +56,13 @@ export interface CdnClientOptions {
   maxAttempts?: number;
   /** Client-side call quota. Default: none (unlimited). */
   quota?: UpstreamQuota;
+  /**
+   * Wraps each attempt once it has its quota slot (tracing's CLIENT span; app.ts passes it in).
+   * Default: the attempt runs as it is.
+   */
+  traceAttempt?: <T>(facts: AttemptFacts, send: (span: AttemptSpan) => Promise<T>) => Promise<T>;
+  /** How long each attempt waited for its quota slot, ms (tracing's page-read attribute). */
+  onQuotaWait?: (waitedMs: number) => void;
   /** Use this undici dispatcher (caller closes it); otherwise the client owns a keep-alive pool. */
   dispatcher?: Dispatcher;
   /** Keep-alive connections of the client's own pool. Default 32. */
@@ -90,6 +112,7 @@ export function createCdnClient(options: CdnClientOptions): CdnClient {
     ...(observer === undefined ? {} : { observer }),
   });
   const quota = options.quota ?? createUnlimitedQuota();
+  const traceAttempt = options.traceAttempt ?? untraced;
 
   function report(action: string, attempt: number, startedAt: number, outcome: CallOutcome, httpStatus?: number): void {
     const durationMs = performance.now() - startedAt;
@@ -113,11 +136,11 @@ export function createCdnClient(options: CdnClientOptions): CdnClient {
       permit = await quota.acquire(action, { ...(observer === undefined ? {} : { observer }), ...(signal === undefined ? {} : { signal }) });
     } catch (error) {
       if (error instanceof UpstreamError) report(action, attempt, queuedAt, error.outcome);
-      recordQuotaWait(performance.now() - queuedAt);
+      options.onQuotaWait?.(performance.now() - queuedAt);
       throw error;
     }
     const sentAt = performance.now();
-    recordQuotaWait(sentAt - queuedAt);
+    options.onQuotaWait?.(sentAt - queuedAt);
     return traceAttempt({ action, attempt, quotaWaitMs: sentAt - queuedAt, host: transport.host }, async (span) => {
       let httpStatus: number | undefined;
       try {

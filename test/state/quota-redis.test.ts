@@ -6,7 +6,7 @@
  */
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { PermitTerms, Presence } from "../../src/state/quota/permit-store.js";
+import type { PermitTerms, Presence } from "../../src/upstream/quota/permit-store.js";
 import { permitStoreKeys, RedisPermitStore } from "../../src/state/quota/redis-permit-store.js";
 import { deleteKeysWithPrefix, redisReachable, TEST_REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { busiestWindow, gapsBetweenStarts, type CallSpan } from "../upstream/quota-windows.js";

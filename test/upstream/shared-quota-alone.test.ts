@@ -7,7 +7,7 @@
  */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PermitStore, Presence } from "../../src/state/quota/permit-store.js";
+import type { PermitStore, Presence } from "../../src/upstream/quota/permit-store.js";
 import { permitStoreKeys, RedisPermitStore } from "../../src/state/quota/redis-permit-store.js";
 import { UpstreamQuotaExhaustedError } from "../../src/upstream/errors.js";
 import { createSharedQuota } from "../../src/upstream/quota/index.js";

@@ -5,7 +5,7 @@
  */
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { PermitStore, PermitTerms, TakeResult } from "../../src/state/quota/permit-store.js";
+import type { PermitStore, PermitTerms, TakeResult } from "../../src/upstream/quota/permit-store.js";
 import { permitStoreKeys, RedisPermitStore } from "../../src/state/quota/redis-permit-store.js";
 import { UpstreamQuotaExhaustedError } from "../../src/upstream/errors.js";
 import { createQuota, createSharedQuota, type UpstreamQuota } from "../../src/upstream/quota/index.js";

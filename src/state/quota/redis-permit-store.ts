@@ -21,7 +21,7 @@
  */
 import { hashTag, luaScript, runScript } from "../lua-script.js";
 import type { RedisClient } from "../redis.js";
-import type { HeldPermit, PermitStore, PermitTerms, Presence, TakeResult } from "./permit-store.js";
+import type { HeldPermit, PermitStore, PermitTerms, Presence, TakeResult } from "../../upstream/quota/permit-store.js";
 
 const CLOCK = `
 local now = tonumber(ARGV[1])

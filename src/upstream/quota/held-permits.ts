@@ -5,7 +5,7 @@
  * primary may lack the old one's last writes), and while alone it counts its own calls that went
  * through the store against its share.
  */
-import type { HeldPermit } from "../../state/quota/permit-store.js";
+import type { HeldPermit } from "./permit-store.js";
 import type { QuotaPermit } from "./types.js";
 
 /** One permit; `countsUntil` is +Infinity while its call is in flight. */

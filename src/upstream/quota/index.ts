@@ -9,7 +9,7 @@
  * A call holds a permit from release until it is over (`QuotaPermit.release()`), because the
  * gateway cannot see when the upstream receives it: only that it happened in between.
  */
-import type { PermitStore } from "../../state/quota/permit-store.js";
+import type { PermitStore } from "./permit-store.js";
 import { createMemoryQuota } from "./memory-quota.js";
 import { createSharedQuota } from "./shared-quota.js";
 import type { QuotaOptions, QuotaPermit, UpstreamQuota } from "./types.js";

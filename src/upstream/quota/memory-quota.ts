@@ -3,9 +3,8 @@
  * the rules of schedule.ts, with waiters released in arrival order by one timer.
  */
 import { UpstreamQuotaExhaustedError } from "../errors.js";
-import { notify } from "../retry-policy.js";
 import type { UpstreamObserver } from "../types.js";
-import { DEFAULT_MAX_WAIT_MS, Pacer, PermitLedger, WINDOW_MS, abortError, checkedRate, pacingParams } from "./schedule.js";
+import { DEFAULT_MAX_WAIT_MS, Pacer, PermitLedger, WINDOW_MS, abortError, checkedRate, pacingParams, reportQuotaWait } from "./schedule.js";
 import type { MemoryQuotaOptions, QuotaAcquireOptions, QuotaPermit, UpstreamQuota } from "./types.js";
 
 interface Waiter {
@@ -141,11 +140,7 @@ class MemoryQuota implements LocalQuota {
       if (startAt <= now) {
         this.#queue.shift();
         const permit = this.#start(now, true);
-        if (head.observer?.onQuotaWait) {
-          const { observer, action } = head;
-          const waitedMs = Math.round(now - head.askedAt);
-          notify(() => observer.onQuotaWait?.({ action, waitedMs }));
-        }
+        reportQuotaWait(head.observer, head.action, now - head.askedAt);
         head.grant(permit);
       } else if (head.deadline <= now) {
         this.#queue.shift();

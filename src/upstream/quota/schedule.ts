@@ -23,6 +23,8 @@
  *    evenly over the second rather than released in clumps, which keeps connections free and
  *    the upstream's load even.
  */
+import { notify } from "../retry-policy.js";
+import type { UpstreamObserver } from "../types.js";
 
 export const WINDOW_MS = 1000;
 export const DEFAULT_MAX_WAIT_MS = 2000;
@@ -144,6 +146,13 @@ export class PermitLedger {
  */
 export function lateSlackMs(emissionMs: number): number {
   return Math.min(emissionMs / 2, 2);
+}
+
+/** Tells the observer how long a call waited for its slot (never inside the quota's own turn). */
+export function reportQuotaWait(observer: UpstreamObserver | undefined, action: string, waitedMs: number): void {
+  if (!observer?.onQuotaWait) return;
+  const rounded = Math.round(waitedMs);
+  notify(() => observer.onQuotaWait?.({ action, waitedMs: rounded }));
 }
 
 export function abortError(signal: AbortSignal | undefined): Error {

@@ -17,14 +17,12 @@
  * A replica that never reached the store has seen no other replica: its share is the whole rate.
  */
 import { randomUUID } from "node:crypto";
-import { withDeadline } from "../../state/deadline.js";
-import type { PermitStore, PermitTerms, Presence, TakeResult } from "../../state/quota/permit-store.js";
+import { withDeadline } from "../deadline.js";
+import type { PermitStore, PermitTerms, Presence, TakeResult } from "./permit-store.js";
 import { UpstreamQuotaExhaustedError } from "../errors.js";
-import { notify } from "../retry-policy.js";
-import type { UpstreamObserver } from "../types.js";
 import { HeldPermits, type Held } from "./held-permits.js";
 import { createMemoryQuota, type LocalQuota } from "./memory-quota.js";
-import { DEFAULT_MAX_WAIT_MS, WINDOW_MS, abortError, checkedRate, pacingParams } from "./schedule.js";
+import { DEFAULT_MAX_WAIT_MS, WINDOW_MS, abortError, checkedRate, pacingParams, reportQuotaWait } from "./schedule.js";
 import type { QuotaAcquireOptions, QuotaPermit, SharedQuotaOptions, UpstreamQuota } from "./types.js";
 
 /** Longer than the longest CDN_TIMEOUT_MS (120 s): a permit never expires under a live call. */
@@ -295,7 +293,7 @@ class SharedQuota implements UpstreamQuota {
           continue;
         }
         if (permit !== undefined) {
-          reportWait(head.options.observer, head.action, head.askedAt);
+          reportQuotaWait(head.options.observer, head.action, performance.now() - head.askedAt);
           head.grant(permit);
           continue;
         }
@@ -322,10 +320,4 @@ class SharedQuota implements UpstreamQuota {
       this.#interruptSleep = done;
     });
   }
-}
-
-function reportWait(observer: UpstreamObserver | undefined, action: string, askedAt: number): void {
-  if (!observer?.onQuotaWait) return;
-  const waitedMs = Math.round(performance.now() - askedAt);
-  notify(() => observer.onQuotaWait?.({ action, waitedMs }));
 }

@@ -1,5 +1,5 @@
 /** The quota's public shapes (re-exported by index.ts). */
-import type { PermitStore } from "../../state/quota/permit-store.js";
+import type { PermitStore } from "./permit-store.js";
 import type { UpstreamObserver } from "../types.js";
 
 export interface QuotaAcquireOptions {

@@ -7,21 +7,9 @@
  * The span starts when the slot is granted, so its duration is the upstream's. Nothing of the
  * signed request (query, headers, signature) is recorded: only the endpoint's host.
  */
-import { SpanKind, tracingActive, withSpan } from "../observability/spans.js";
-import { UpstreamMalformedError, UpstreamRejectedError, UpstreamThrottledError } from "./errors.js";
-
-export interface AttemptFacts {
-  action: string;
-  attempt: number;
-  quotaWaitMs: number;
-  /** The endpoint's host (`cdn.aliyuncs.com`). */
-  host: string;
-}
-
-export interface AttemptSpan {
-  /** The upstream answered with this HTTP status (before the body is parsed). */
-  answered(httpStatus: number): void;
-}
+import { SpanKind, tracingActive, withSpan } from "./spans.js";
+import type { AttemptFacts, AttemptSpan } from "../upstream/client.js";
+import { UpstreamMalformedError, UpstreamRejectedError, UpstreamThrottledError } from "../upstream/errors.js";
 
 const UNTRACED: AttemptSpan = { answered: () => undefined };
 

@@ -1,5 +1,6 @@
 /**
- * A deadline for one Redis step. Shared state must never make the gateway slower than it is
+ * A deadline for one step of a store the replicas share (Redis): the quota's permit store here,
+ * shared page reads in state/. Shared state must never make the gateway slower than it is
  * without Redis: a step that has not answered in time is given up (the command may still run;
  * callers treat the step as failed and fall back).
  *
