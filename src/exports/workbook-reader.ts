@@ -18,7 +18,7 @@
  */
 import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
-import unzipper from "unzipper";
+import type unzipper from "unzipper";
 import { cellNumber, cellText, TimeCellReader } from "./cell-values.js";
 import { ExportError, ExportFormatUnrecognizedError, ExportTooLargeError } from "./errors.js";
 import { HEADER_SCAN_ROWS, isSummaryLabel, matchHeaderRow, type HeaderLayout, type Measure } from "./header-table.js";
@@ -86,8 +86,10 @@ export async function readExportWorkbook(path: string, options: ReadWorkbookOpti
 type ReadResult = { ok: true; parsed: ParsedExport } | { ok: false; read: number; headers: string[] };
 
 async function openDirectory(path: string): Promise<unzipper.CentralDirectory> {
+  // Loaded on the first file, like exceljs: a gateway that never reads one never holds their code.
+  const { default: zip } = await import("unzipper");
   try {
-    return await unzipper.Open.file(path);
+    return await zip.Open.file(path);
   } catch (error) {
     throw new ExportFormatUnrecognizedError([], "not an xlsx workbook (no zip directory)", { cause: error });
   }

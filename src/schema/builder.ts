@@ -7,7 +7,6 @@ import FederationPlugin from "@pothos/plugin-federation";
 import ValidationPlugin from "@pothos/plugin-validation";
 import type { RequestContext } from "../context.js";
 import { authScopesFor, unauthorizedError } from "./auth.js";
-import { decodeGlobalId, requireNodeType } from "./global-id.js";
 import { SCOPE_GATE_PLUGIN } from "./scope-gate.js";
 import { validationError } from "./validation-errors.js";
 
@@ -36,15 +35,9 @@ export const builder = new SchemaBuilder<{
     cursorType: "String",
     edgesFieldOptions: { nullable: { list: false, items: false } },
     nodeFieldOptions: { nullable: false },
-    // `nodes` is not in the contract; `node` loads through ExportTask's loadOne (export-task.ts).
+    // `nodes` is not in the contract; `node` is declared with ExportTask, the only node type
+    // (export-task.ts), which resolves its own ids.
     nodesQueryOptions: false,
-    decodeGlobalID: decodeGlobalId,
-    nodeQueryOptions: {
-      authScopes: { "export:read": true },
-      resolve: (_root, { id }, _ctx, _info, resolveNode) => {
-        requireNodeType(id.typename);
-        return resolveNode(id);
-      },
-    },
+    nodeQueryOptions: false,
   },
 });

@@ -2,7 +2,7 @@
  * Relay global ids: the relay plugin's encoding (base64 of `Typename:localId`), with refusals
  * turned into BAD_USER_INPUT on the `id` argument instead of untyped errors.
  */
-import { decodeGlobalID as decodeRelayGlobalID } from "@pothos/plugin-relay";
+import { decodeGlobalID as decodeRelayGlobalID, encodeGlobalID } from "@pothos/plugin-relay";
 import type { GraphQLError } from "graphql";
 import { badUserInput } from "../errors.js";
 
@@ -11,6 +11,10 @@ export const NODE_TYPES: ReadonlySet<string> = new Set(["ExportTask"]);
 
 function refuse(): GraphQLError {
   return badUserInput("id", "global-id", "id: not a global id this gateway issued");
+}
+
+export function encodeGlobalId(typename: string, localId: string): string {
+  return encodeGlobalID(typename, localId);
 }
 
 export function decodeGlobalId(globalId: string): { typename: string; id: string } {
