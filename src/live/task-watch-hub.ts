@@ -13,8 +13,8 @@ import { AsyncResource } from "node:async_hooks";
 import { Repeater } from "graphql-yoga";
 import type { TaskKey } from "../reading/entity-scan.js";
 import { DEFAULT_POLL_INTERVALS, startTaskPoller, type PollIntervals, type Sleep, type TaskPoller } from "./task-poller.js";
-import type { SpanContext } from "../observability/spans.js";
-import { subscriptionLink, tracePoll } from "./poll-span.js";
+import { tracingActive, type SpanContext } from "../observability/spans.js";
+import { firstLinks, subscriptionLink, tracePoll } from "./poll-span.js";
 import type { TaskReader } from "./task-reader.js";
 import { errorUpdate, fingerprint, isFinal, notFoundUpdate, type TaskUpdate } from "./task-update.js";
 import { createLocalCoordinator, type WatchCoordinator, type WatchMembership } from "./watch-coordinator.js";
@@ -101,6 +101,7 @@ export function createTaskWatchHub(options: TaskWatchHubOptions): TaskWatchHub {
 
     add(subscriber: Subscriber): void {
       this.subscribers.add(subscriber);
+      this.#shareLinks();
       // Joining a watch that already knows the state: that is the first event, no read needed.
       if (this.latest !== null) subscriber.deliver(this.latest);
     }
@@ -108,6 +109,7 @@ export function createTaskWatchHub(options: TaskWatchHubOptions): TaskWatchHub {
     remove(subscriber: Subscriber): void {
       this.subscribers.delete(subscriber);
       if (this.subscribers.size === 0) this.finish();
+      else this.#shareLinks();
     }
 
     /** Delivers `update` if it changes what subscribers know; true when it did. */
@@ -140,6 +142,16 @@ export function createTaskWatchHub(options: TaskWatchHubOptions): TaskWatchHub {
       reportSubscribers();
     }
 
+    /** The first subscribers' spans (only as many as a poll links to, however many subscribe). */
+    #links(): SpanContext[] {
+      return firstLinks(linksOf(this.subscribers));
+    }
+
+    /** Whichever replica polls links to this one's subscribers too (leaving the group unshares them). */
+    #shareLinks(): void {
+      if (tracingActive() && !this.#finished) this.#membership.shareLinks(this.#links());
+    }
+
     #startPolling(): void {
       if (this.#finished || this.#poller !== null) return;
       this.#poller = startTaskPoller({ ...intervals, ...(options.sleep ? { sleep: options.sleep } : {}), poll: (signal) => this.#poll(signal) });
@@ -153,7 +165,12 @@ export function createTaskWatchHub(options: TaskWatchHubOptions): TaskWatchHub {
     async #poll(signal: AbortSignal): Promise<boolean> {
       let update: TaskUpdate;
       try {
-        const task = await tracePoll(this.key, () => [...this.subscribers].map((s) => s.link), () => options.read(this.key, signal));
+        const task = await tracePoll(
+          this.key,
+          () => this.#links(),
+          () => this.#membership.remoteLinks(),
+          () => options.read(this.key, signal),
+        );
         update = task === null ? notFoundUpdate(this.key) : { type: "task", task };
       } catch (error) {
         if (signal.aborted) return false;
@@ -222,6 +239,10 @@ export function createTaskWatchHub(options: TaskWatchHubOptions): TaskWatchHub {
       await coordinator.close();
     },
   };
+}
+
+function* linksOf(subscribers: Iterable<Subscriber>): Generator<SpanContext | null> {
+  for (const subscriber of subscribers) yield subscriber.link;
 }
 
 function keyOf(key: TaskKey): string {

@@ -2,7 +2,13 @@
  * Who polls a task when several gateway replicas watch it. The hub asks its coordinator to
  * join a task's group; the coordinator says when this replica should poll (it leads) and hands
  * over updates other replicas published. In one process the only replica always leads.
+ *
+ * Tracing: the leader's poll span links to every subscription it serves. The hub hands the
+ * coordinator its own subscribers' span contexts (`shareLinks`, only while tracing is on) and,
+ * when it polls, asks for the other replicas' (`remoteLinks`); the Redis coordinator carries
+ * them between replicas, the local one has no other replica to ask.
  */
+import type { SpanContext } from "../observability/spans.js";
 import type { TaskKey } from "../reading/entity-scan.js";
 import type { TaskUpdate } from "./task-update.js";
 
@@ -19,6 +25,13 @@ export interface WatchMembership {
    * replicas need a message; the stored latest state is refreshed on every poll).
    */
   publish(update: TaskUpdate, changed: boolean): void;
+  /**
+   * This replica's subscribers of the task (their subscribing spans, at most 32), for the poll
+   * spans of whichever replica polls; called again whenever they change, `[]` when none is traced.
+   */
+  shareLinks(links: readonly SpanContext[]): void;
+  /** The subscribers other replicas shared, for this replica's poll span; `[]` when unknown in time. */
+  remoteLinks(): Promise<SpanContext[]>;
   /** Leave the group: stop leading, stop listening. */
   leave(): Promise<void>;
 }
@@ -40,6 +53,8 @@ export function createLocalCoordinator(): WatchCoordinator {
       });
       return {
         publish: () => undefined,
+        shareLinks: () => undefined,
+        remoteLinks: () => Promise.resolve([]),
         leave: () => {
           left = true;
           return Promise.resolve();

@@ -93,6 +93,28 @@ export function currentSpanContext(): SpanContext | null {
   return spanContext !== undefined && trace.isSpanContextValid(spanContext) ? spanContext : null;
 }
 
+/** A span context as a W3C `traceparent` value (`00-<traceId>-<spanId>-<flags>`), to hand to another process. */
+export function traceparentOf(spanContext: SpanContext): string {
+  return `00-${spanContext.traceId}-${spanContext.spanId}-${(spanContext.traceFlags & 0xff).toString(16).padStart(2, "0")}`;
+}
+
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/**
+ * The span context another process wrote with `traceparentOf`, marked remote; null for anything
+ * else (another version, upper case, all-zero ids), so a stray value never becomes a link.
+ */
+export function spanContextFromTraceparent(value: string): SpanContext | null {
+  if (!TRACEPARENT.test(value)) return null;
+  const spanContext: SpanContext = {
+    traceId: value.slice(3, 35),
+    spanId: value.slice(36, 52),
+    traceFlags: Number.parseInt(value.slice(53), 16),
+    isRemote: true,
+  };
+  return trace.isSpanContextValid(spanContext) ? spanContext : null;
+}
+
 /** For pino's `mixin`: `traceId` and `spanId` of the span a line is written in. */
 export function traceLogFields(): { traceId?: string; spanId?: string } {
   const spanContext = currentSpanContext();

@@ -2,13 +2,14 @@
  * `exportTaskUpdated` across two gateway replicas (two `startApp` wirings) that share only Redis
  * and one upstream (the emulator on loopback): one replica polls a watched task, the other
  * follows its updates over pub/sub, takes over when the poller's clients leave, and both
- * replicas' clients see the same transitions.
+ * replicas' clients see the same transitions. Without tracing, no span links go through Redis.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startEmulator } from "../../src/emulator/index.js";
 import type { RunningEmulator } from "../../src/emulator/types.js";
+import { tracingActive } from "../../src/observability/spans.js";
 import { deleteKeysWithPrefix, redisReachable, TEST_REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { postGraphQL, startServerHarness, type ServerHarness } from "../helpers/server-harness.js";
 import { subscribeSse, type GraphQLEvent } from "../helpers/sse-client.js";
@@ -128,6 +129,35 @@ describe.skipIf(!hasRedis)("exportTaskUpdated across two replicas sharing Redis"
       await sleep(1_000);
       expect(describes()).toBe(stopped);
       expect(await admin.exists(`${prefix}task-watch:lease:USAGE_DETAIL:${taskId}`)).toBe(0);
+    });
+
+    it("without tracing no command touches the span links", async () => {
+      expect(tracingActive()).toBe(false);
+      const { a, b } = r;
+      // Every command on this run's keys, as Redis saw it (scripts' keys are among their arguments).
+      const monitor = await admin.monitor();
+      const seen: string[] = [];
+      monitor.on("monitor", (_time: unknown, args: unknown) => {
+        if (Array.isArray(args) && args.some((arg) => String(arg).startsWith(prefix))) seen.push(args.map(String).join(" "));
+      });
+      try {
+        const taskId = await createTask(a);
+        const onA = await watch(a, taskId);
+        expect(statusOf(await onA.next())).toBe("CREATED");
+        const onB = await watch(b, taskId);
+        expect(statusOf(await onB.next())).toBe("CREATED");
+        const polled = a.gateway.taskWatch.stats().polls;
+        await vi.waitFor(() => expect(a.gateway.taskWatch.stats().polls).toBeGreaterThanOrEqual(polled + 3), { timeout: 10_000, interval: 50 });
+        onA.close();
+        onB.close();
+        await vi.waitFor(() => expect(a.gateway.taskWatch.stats().tasks + b.gateway.taskWatch.stats().tasks).toBe(0), { timeout: 10_000, interval: 20 });
+        await sleep(200);
+        // The monitor did see the watch's commands, and none of them was about links.
+        expect(seen.some((command) => command.includes(`task-watch:lease:USAGE_DETAIL:${taskId}`))).toBe(true);
+        expect(seen.filter((command) => command.includes("task-watch:links:"))).toEqual([]);
+      } finally {
+        monitor.disconnect();
+      }
     });
   });
 

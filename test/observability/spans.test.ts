@@ -2,9 +2,20 @@
  * The span helpers every layer uses (src/observability/spans.ts): without tracing they do no
  * tracing work at all; with it, `traceExport` (the helper src/exports uses for `export.fetch` and
  * `export.parse`) records the download's host and never the signed URL, and failures by code.
+ * A span context handed to another replica as a `traceparent` comes back as a remote context, and
+ * only a well-formed one does.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { currentSpanContext, traceExport, traceLogFields, tracingActive, withSpan, withTraceLogFields } from "../../src/observability/spans.js";
+import {
+  currentSpanContext,
+  spanContextFromTraceparent,
+  traceExport,
+  traceLogFields,
+  traceparentOf,
+  tracingActive,
+  withSpan,
+  withTraceLogFields,
+} from "../../src/observability/spans.js";
 import { KIND, only, startMemoryTracing, type MemoryTracing } from "../helpers/tracing.js";
 
 let mem: MemoryTracing | null = null;
@@ -87,5 +98,34 @@ describe("samplers (OTEL_TRACES_SAMPLER)", () => {
     expect(await rootSpans({ OTEL_TRACES_SAMPLER: "always_off" })).toBe(0);
     expect(await rootSpans({ OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0" })).toBe(0);
     expect(await rootSpans({ OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "1" })).toBe(20);
+  });
+});
+
+describe("span contexts as traceparent values", () => {
+  const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const spanId = "00f067aa0ba902b7";
+
+  it("round-trips as a remote context with its flags", () => {
+    const value = traceparentOf({ traceId, spanId, traceFlags: 1 });
+    expect(value).toBe(`00-${traceId}-${spanId}-01`);
+    expect(spanContextFromTraceparent(value)).toEqual({ traceId, spanId, traceFlags: 1, isRemote: true });
+    expect(spanContextFromTraceparent(traceparentOf({ traceId, spanId, traceFlags: 0 }))).toMatchObject({ traceFlags: 0 });
+  });
+
+  it("rejects anything else", () => {
+    for (const value of [
+      "",
+      `00-${traceId}-${spanId}`,
+      `00-${traceId}-${spanId}-01-00`,
+      `01-${traceId}-${spanId}-01`,
+      `00-${traceId.toUpperCase()}-${spanId}-01`,
+      `00-${"0".repeat(32)}-${spanId}-01`,
+      `00-${traceId}-${"0".repeat(16)}-01`,
+      `00-${traceId.slice(1)}-${spanId}-01`,
+      `00-${traceId}-${spanId}-0g`,
+      ` 00-${traceId}-${spanId}-01`,
+    ]) {
+      expect(spanContextFromTraceparent(value), value).toBeNull();
+    }
   });
 });
