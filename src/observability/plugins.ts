@@ -8,6 +8,8 @@ import type { Registry } from "prom-client";
 import type { RequestLogContext } from "./request-log-context.js";
 import { requestIdFrom, type RequestTracker } from "./request-tracker.js";
 
+const READY_PATH = "/ready";
+
 /** What GET /ready answers: 200 or 503, and a body naming each check's result. */
 export interface ReadyAnswer {
   status: number;
@@ -16,13 +18,21 @@ export interface ReadyAnswer {
 
 /** yoga's readiness check at `/ready`, answering with `answer()` as JSON (HEAD: no body). */
 export function useReadiness(answer: () => Promise<ReadyAnswer>): Plugin {
-  return useReadinessCheck({
-    endpoint: "/ready",
+  const readiness = useReadinessCheck({
+    endpoint: READY_PATH,
     check: async ({ fetchAPI }) => {
       const { status, body } = await answer();
       return new fetchAPI.Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" } });
     },
   });
+  return {
+    ...readiness,
+    // yoga's check tries a URLPattern (a polyfill on Node 20) on every request that is not
+    // `/ready`; the pathname (parsed once per request by yoga anyway) settles it for all others.
+    onRequest(payload) {
+      if (payload.url.pathname === READY_PATH) return readiness.onRequest?.(payload);
+    },
+  };
 }
 
 export interface RequestIdOptions {
