@@ -1,7 +1,7 @@
 /**
  * The quota shared by replicas through a permit store (Redis, src/state/quota/). Each replica
- * keeps its own waiters in arrival order and only the first of them asks the store, sleeping as
- * long as the store says, so a crowd of waiters costs one store call per slot, not one per waiter.
+ * keeps its own waiters in arrival order and only the first of them asks the store
+ * (store-wait-queue.ts), so a crowd of waiters costs one store call per slot, not one per waiter.
  *
  * When the store is lost (it fails or misses a step's deadline), this replica goes on alone, on
  * its share: CDN_RATE_LIMIT divided by the replicas it last saw alive through the store. So that
@@ -22,24 +22,14 @@ import type { PermitStore, PermitTerms, Presence, TakeResult } from "./permit-st
 import { UpstreamQuotaExhaustedError } from "../errors.js";
 import { HeldPermits, type Held } from "./held-permits.js";
 import { createMemoryQuota, type LocalQuota } from "./memory-quota.js";
-import { DEFAULT_MAX_WAIT_MS, WINDOW_MS, abortError, checkedRate, pacingParams, reportQuotaWait } from "./schedule.js";
+import { DEFAULT_MAX_WAIT_MS, WINDOW_MS, abortError, checkedRate, pacingParams } from "./schedule.js";
+import { StoreWaitQueue, type StoreAnswer } from "./store-wait-queue.js";
 import type { QuotaAcquireOptions, QuotaPermit, SharedQuotaOptions, UpstreamQuota } from "./types.js";
 
 /** Longer than the longest CDN_TIMEOUT_MS (120 s): a permit never expires under a live call. */
 const DEFAULT_MAX_CALL_MS = 125_000;
 /** Why a waiter on this replica's own share was moved back to the store. */
 const BACK_ON_STORE = Symbol("back on the shared store");
-
-interface Waiter {
-  action: string;
-  askedAt: number;
-  deadline: number;
-  options: QuotaAcquireOptions;
-  grant(permit: QuotaPermit): void;
-  fail(error: Error): void;
-  /** The store was lost: wait on this replica's own share instead. */
-  goAlone(): void;
-}
 
 export function createSharedQuota(options: SharedQuotaOptions): UpstreamQuota {
   return new SharedQuota(options);
@@ -55,12 +45,9 @@ class SharedQuota implements UpstreamQuota {
   readonly #forgetMs: number;
   readonly #replicaId: string;
   readonly #held: HeldPermits;
-  readonly #queue: Waiter[] = [];
+  readonly #queue: StoreWaitQueue;
   readonly #aloneWaiters = new Set<AbortController>();
   #calls = 0;
-  #polling = false;
-  /** Ends the poller's current sleep early (its waiter left). */
-  #interruptSleep: (() => void) | undefined;
   #onStore = true;
   #everReached = false;
   #replicasSeen = 1;
@@ -84,6 +71,7 @@ class SharedQuota implements UpstreamQuota {
     this.#forgetMs = options.forgetMs ?? 60_000;
     this.#replicaId = options.replicaId ?? randomUUID();
     this.#sentShares = [rate, rate];
+    this.#queue = new StoreWaitQueue({ maxWaitMs: this.#maxWaitMs, ask: () => this.#askForQueued(), waitAlone: (action, acquire) => this.#acquireAlone(action, acquire) });
     const heartbeatMs = options.heartbeatMs ?? 100;
     this.#timer = setInterval(() => void this.#tick(heartbeatMs), heartbeatMs);
     this.#timer.unref();
@@ -108,7 +96,7 @@ class SharedQuota implements UpstreamQuota {
       expectedWaitMs = outcome.retryInMs;
     }
     if (expectedWaitMs > this.#maxWaitMs) throw new UpstreamQuotaExhaustedError(action, this.#maxWaitMs);
-    return this.#wait(action, askedAt, options);
+    return this.#queue.wait(action, askedAt, options);
   }
 
   async close(): Promise<void> {
@@ -174,7 +162,7 @@ class SharedQuota implements UpstreamQuota {
     const alone = createMemoryQuota({ ratePerSecond: share, maxWaitMs: this.#maxWaitMs, ...(quietUntil === undefined ? {} : { busyUntil: quietUntil }) });
     this.#alone = alone;
     for (const held of this.#held.inFlightThroughStore()) held.mirror = alone.hold();
-    for (const waiter of [...this.#queue]) waiter.goAlone();
+    this.#queue.goAlone();
   }
 
   async #acquireAlone(action: string, options: QuotaAcquireOptions): Promise<QuotaPermit> {
@@ -237,87 +225,15 @@ class SharedQuota implements UpstreamQuota {
     for (const held of sent) held.inStore = true;
   }
 
-  #wait(action: string, askedAt: number, options: QuotaAcquireOptions): Promise<QuotaPermit> {
-    const { signal } = options;
-    return new Promise<QuotaPermit>((resolve, reject) => {
-      const leave = (): void => {
-        signal?.removeEventListener("abort", onAbort);
-        const index = this.#queue.indexOf(waiter);
-        if (index !== -1) this.#queue.splice(index, 1);
-        if (index === 0) this.#interruptSleep?.();
-      };
-      const onAbort = (): void => {
-        leave();
-        reject(abortError(signal));
-      };
-      const waiter: Waiter = {
-        action,
-        askedAt,
-        deadline: askedAt + this.#maxWaitMs,
-        options,
-        grant: (permit) => {
-          leave();
-          resolve(permit);
-        },
-        fail: (error) => {
-          leave();
-          reject(error);
-        },
-        goAlone: () => {
-          leave();
-          this.#acquireAlone(action, options).then(resolve, reject);
-        },
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#queue.push(waiter);
-      if (!this.#polling) void this.#poll();
-    });
-  }
-
-  /** The first waiter asks the store until it gets a permit, fails or leaves; then the next. */
-  async #poll(): Promise<void> {
-    this.#polling = true;
+  /** The first queued waiter asks the store (store-wait-queue.ts). */
+  async #askForQueued(): Promise<StoreAnswer> {
+    const callId = this.#nextCallId();
     try {
-      for (let head = this.#queue[0]; head !== undefined; head = this.#queue[0]) {
-        const callId = this.#nextCallId();
-        let outcome: TakeResult;
-        try {
-          outcome = await this.#take(callId, true);
-        } catch {
-          this.#lose(callId);
-          return;
-        }
-        const permit = outcome.taken ? this.#permit(callId, true) : undefined;
-        if (this.#queue[0] !== head) {
-          permit?.release(); // it left while the store answered
-          continue;
-        }
-        if (permit !== undefined) {
-          reportQuotaWait(head.options.observer, head.action, performance.now() - head.askedAt);
-          head.grant(permit);
-          continue;
-        }
-        const retryInMs = outcome.taken ? 0 : outcome.retryInMs;
-        if (performance.now() + retryInMs > head.deadline) {
-          head.fail(new UpstreamQuotaExhaustedError(head.action, this.#maxWaitMs));
-          continue;
-        }
-        await this.#sleep(retryInMs);
-      }
-    } finally {
-      this.#polling = false;
+      const outcome = await this.#take(callId, true);
+      return outcome.taken ? this.#permit(callId, true) : { retryInMs: outcome.retryInMs };
+    } catch {
+      this.#lose(callId);
+      return "lost";
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#interruptSleep = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(1, Math.ceil(ms)));
-      this.#interruptSleep = done;
-    });
   }
 }
