@@ -14,6 +14,7 @@ import { requestAuthentication, useAuthentication } from "./auth/plugin.js";
 import { bundledGraphiQL, graphiqlOptions } from "./graphiql.js";
 import { useRequestBodyLimit } from "./http/body-limit.js";
 import { useCsrfPrevention } from "./http/csrf.js";
+import { useGraphQLJsExecution } from "./http/graphql-js-execution.js";
 import { createGraphQLWsServer, type GraphQLWsServer } from "./http/graphql-ws.js";
 import { useAutomaticPersistedQueries } from "./http/automatic-persisted-queries.js";
 import { useIdempotency } from "./http/idempotency-key.js";
@@ -104,6 +105,11 @@ export function gatewayPlugins(deps: GatewayYogaDeps, tracker: RequestTracker, c
     onFailure: ({ reason, request }) => logger.info({ reason, requestId: requestIdOf(request) }, "authentication refused"),
   });
   const plugins: Array<GatewayPlugin | null> = [
+    {
+      name: "graphql-js execution",
+      why: "first: graphql-js's own execute and subscribe replace yoga's default executor (a fork for @defer/@stream, unused here); later plugins wrap them",
+      plugin: useGraphQLJsExecution(),
+    },
     {
       name: "readiness",
       why: "first: a probe is answered before any request bookkeeping (no id, no access line)",

@@ -34,6 +34,7 @@ describe("gatewayPlugins", () => {
   it("lists the plugins in order, each with a reason", () => {
     const list = gatewayPlugins(deps(), new RequestTracker());
     expect(list.map((entry) => entry.name)).toEqual([
+      "graphql-js execution",
       "readiness",
       "request id",
       "error codes",
@@ -54,7 +55,7 @@ describe("gatewayPlugins", () => {
     setTracingActive(true);
     try {
       const names = gatewayPlugins(deps(), new RequestTracker()).map((entry) => entry.name);
-      expect(names.slice(0, 5)).toEqual(["readiness", "request id", "tracing", "error codes", "access log"]);
+      expect(names.slice(0, 6)).toEqual(["graphql-js execution", "readiness", "request id", "tracing", "error codes", "access log"]);
     } finally {
       setTracingActive(false);
     }
