@@ -58,8 +58,11 @@ describe("shared quota alone (scripted store)", () => {
     // Nothing before deadline + stale + one window; then its 10, and the other 2 a window later.
     expect(grants).toHaveLength(12);
     expect(Math.min(...grants)).toBeGreaterThanOrEqual(1_100 - 5);
-    const firstSecond = grants.filter((at) => at < Math.min(...grants) + 1_000);
-    expect(firstSecond).toHaveLength(10);
+    const sorted = [...grants].sort((a, b) => a - b);
+    // Never more than its 10 in any second (every 11 consecutive grants span a full second)...
+    for (let i = 10; i < sorted.length; i += 1) expect((sorted[i] ?? 0) - (sorted[i - 10] ?? 0)).toBeGreaterThanOrEqual(1_000 - 5);
+    // ...and the whole share used: the 10th comes within that second (plus timer lag on a busy machine).
+    expect((sorted[9] ?? Infinity) - (sorted[0] ?? 0)).toBeLessThan(1_000 + 250);
     await quota.close?.();
   });
 
