@@ -5,19 +5,10 @@
  */
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { ConfigError, configSecrets, loadConfig, type Env } from "../src/config.js";
+import { configSecrets, loadConfig } from "../src/config.js";
+import { configError } from "./helpers/config-error.js";
 
 const ENDPOINT = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector.internal:4318" };
-
-function configError(env: Env): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("tracing on or off", () => {
   it("is off without an OTLP endpoint", () => {

@@ -1,19 +1,10 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ConfigError, configSecrets, loadConfig, type Env } from "../src/config.js";
+import { configError } from "./helpers/config-error.js";
 
 const CANARY = "canary-secret-Zq9vX2mP7rT4";
 const REAL = { ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAIexampleid", ALIBABA_CLOUD_ACCESS_KEY_SECRET: CANARY, GATEWAY_AUTH: "off" };
-
-function configError(env: Env): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("loadConfig defaults", () => {
   it("with an empty environment: emulator mode, design.md defaults", () => {

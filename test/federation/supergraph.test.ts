@@ -6,16 +6,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, expect, test } from "vitest";
-import { Kind, parse, type DocumentNode, type OperationDefinitionNode } from "graphql";
+import { parse } from "graphql";
 import { createYoga } from "graphql-yoga";
 import { buildSubgraphSchema, printSubgraphSchema } from "@apollo/subgraph";
 import { composeServices } from "@apollo/composition";
 import { ApolloGateway } from "@apollo/gateway";
-import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewaySchemaHash } from "@apollo/server-gateway-interface";
+import type { GatewayExecutor } from "@apollo/server-gateway-interface";
 import { schema } from "../../src/schema/index.js";
 import { anonymousPrincipal } from "../../src/auth/principal.js";
 import { createRequestContext, type RequestContext } from "../../src/context.js";
 import { startGatewayHarness, type GatewayHarness } from "../helpers/gateway-harness.js";
+import { gatewayRequestContext, quietLogger } from "../helpers/gateway-request.js";
 
 interface Report {
   id: string;
@@ -129,34 +130,9 @@ beforeEach(() => {
   h.resetCalls();
 });
 
-const quietLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-
-/** What Apollo Server would hand the gateway for one operation. */
+/** One operation through the gateway, as Apollo Server would run it. */
 async function run(query: string, variables: Record<string, unknown> = {}) {
-  const document: DocumentNode = parse(query);
-  const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
-  const noCachePolicy = { replace: () => undefined, restrict: () => undefined, policyIfCacheable: () => null };
-  const store = new Map<string, string>();
-  const requestContext: GatewayGraphQLRequestContext = {
-    request: { query, variables },
-    logger: quietLogger,
-    schema: gateway.schema!,
-    schemaHash: "test" as GatewaySchemaHash, // a branded string
-    context: {},
-    cache: {
-      get: (key: string) => Promise.resolve(store.get(key)),
-      set: (key: string, value: string) => Promise.resolve(void store.set(key, value)),
-      delete: (key: string) => Promise.resolve(store.delete(key)),
-    },
-    queryHash: query,
-    document,
-    source: query,
-    operationName: null,
-    operation,
-    metrics: {},
-    overallCachePolicy: noCachePolicy,
-  };
-  return executor(requestContext);
+  return executor(gatewayRequestContext(gateway.schema!, query, variables));
 }
 
 test("composes into a supergraph with ExportTask as an entity of both subgraphs", () => {

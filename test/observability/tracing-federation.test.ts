@@ -11,14 +11,15 @@ import type { AddressInfo } from "node:net";
 import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
 import { composeServices } from "@apollo/composition";
 import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
-import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewaySchemaHash } from "@apollo/server-gateway-interface";
+import type { GatewayExecutor } from "@apollo/server-gateway-interface";
 import { buildSubgraphSchema, printSubgraphSchema } from "@apollo/subgraph";
-import { Kind, parse, type OperationDefinitionNode } from "graphql";
+import { parse } from "graphql";
 import { createYoga } from "graphql-yoga";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startEmulator } from "../../src/emulator/index.js";
 import type { RunningEmulator } from "../../src/emulator/types.js";
 import { schema } from "../../src/schema/index.js";
+import { gatewayRequestContext, quietLogger } from "../helpers/gateway-request.js";
 import { postGraphQL, startServerHarness, type ServerHarness } from "../helpers/server-harness.js";
 import { childrenOf, KIND, named, spanTree, startMemoryTracing, type MemoryTracing, type SpanRecord } from "../helpers/tracing.js";
 
@@ -30,7 +31,6 @@ const REPORTS_SDL = `
   type Query { reports: [Report!]! }
 `;
 
-const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 let mem: MemoryTracing;
 let emulator: RunningEmulator;
@@ -66,7 +66,7 @@ beforeAll(async () => {
   if (composed.supergraphSdl === undefined) throw new Error(`composition failed: ${JSON.stringify(composed.errors)}`);
   gateway = new ApolloGateway({
     supergraphSdl: composed.supergraphSdl,
-    logger: quiet,
+    logger: quietLogger,
     // What a router does on every subgraph call: pass its trace on in `traceparent`.
     buildService: ({ url }) =>
       new RemoteGraphQLDataSource({
@@ -98,29 +98,7 @@ afterAll(async () => {
 
 /** The router's request: its own SERVER span around what Apollo Server hands @apollo/gateway. */
 function routerRequest(query: string): Promise<unknown> {
-  const document = parse(query);
-  const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  if (operation === undefined) throw new Error("no operation");
-  const store = new Map<string, string>();
-  const requestContext: GatewayGraphQLRequestContext = {
-    request: { query, variables: {} },
-    logger: quiet,
-    schema: gateway.schema!,
-    schemaHash: "test" as GatewaySchemaHash,
-    context: {},
-    cache: {
-      get: (key: string) => Promise.resolve(store.get(key)),
-      set: (key: string, value: string) => Promise.resolve(void store.set(key, value)),
-      delete: (key: string) => Promise.resolve(store.delete(key)),
-    },
-    queryHash: query,
-    document,
-    source: query,
-    operationName: operation.name?.value ?? null,
-    operation,
-    metrics: {},
-    overallCachePolicy: { replace: () => undefined, restrict: () => undefined, policyIfCacheable: () => null },
-  };
+  const requestContext = gatewayRequestContext(gateway.schema!, query);
   return trace.getTracer("router").startActiveSpan("router POST /graphql", { kind: SpanKind.SERVER }, async (span) => {
     try {
       return await executor(requestContext);
