@@ -8,7 +8,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config.js";
+import { configError } from "../helpers/config-error.js";
 import { ManifestError, parseTrustedDocuments } from "../../src/http/trusted-documents-manifest.js";
 import { postGraphQL, startServerHarness, type ServerHarness } from "../helpers/server-harness.js";
 import { subscribeSse } from "../helpers/sse-client.js";
@@ -62,16 +63,6 @@ describe("manifest formats", () => {
 });
 
 describe("TRUSTED_DOCUMENTS configuration", () => {
-  const configError = (env: Record<string, string>): ConfigError => {
-    try {
-      loadConfig(env);
-    } catch (error) {
-      if (error instanceof ConfigError) return error;
-      throw error;
-    }
-    throw new Error("no ConfigError");
-  };
-
   it("is off by default: any operation, GraphiQL on outside production", () => {
     const config = loadConfig({});
     expect(config.trustedDocuments).toBeNull();
