@@ -18,6 +18,8 @@ export interface TokenOptions {
   expired?: boolean;
   /** Sign with a key the JWKS does not list (same kid): a bad signature. */
   forged?: boolean;
+  /** `exp` as seconds since the epoch (instead of five minutes from now). */
+  expiresAtSec?: number;
 }
 
 export interface TestIdentityProvider {
@@ -48,7 +50,7 @@ export async function startIdentityProvider(): Promise<TestIdentityProvider> {
       .setAudience(options.audience ?? TEST_AUDIENCE)
       .setSubject(options.subject ?? "frontend-app")
       .setIssuedAt()
-      .setExpirationTime(options.expired === true ? Math.floor(Date.now() / 1000) - 600 : "5m")
+      .setExpirationTime(options.expired === true ? Math.floor(Date.now() / 1000) - 600 : (options.expiresAtSec ?? "5m"))
       .sign(key);
 
   return {

@@ -95,6 +95,55 @@ describe("automatic persisted queries (Apollo Client's link)", () => {
     expect(other.sent.map((s) => s.body.query)).toEqual([undefined]);
   });
 
+  it("useGETForHashedQueries: hash-only GETs (with apollo-require-preflight), the miss and the registration POSTed", async () => {
+    const exchanges: Array<{ method: string; query: string | null; hash: string | null; status: number }> = [];
+    const recordingFetch: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      const method = init?.method ?? "GET";
+      const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
+      const body = JSON.parse(typeof init?.body === "string" ? init.body : "{}") as Sent["body"];
+      const extensions = url.searchParams.get("extensions");
+      const hashFromUrl = extensions === null ? undefined : (JSON.parse(extensions) as Sent["body"]["extensions"])?.persistedQuery?.sha256Hash;
+      exchanges.push({ method, query: url.searchParams.get("query") ?? body.query ?? null, hash: hashFromUrl ?? body.extensions?.persistedQuery?.sha256Hash ?? null, status: response.status });
+      return response;
+    };
+    const link = ApolloLink.from([
+      new PersistedQueryLink({ sha256, useGETForHashedQueries: true }),
+      new HttpLink({ uri: h.url, fetch: recordingFetch, headers: { "apollo-require-preflight": "true" } }),
+    ]);
+    const client = new ApolloClient({ link, cache: new InMemoryCache() });
+    const ONE: TypedDocumentNode<TasksData, { first: number }> = gql`
+      query OneTaskByGet($first: Int!) {
+        tasks(first: $first) {
+          totalCount
+          edges {
+            node {
+              taskId
+            }
+          }
+        }
+      }
+    `;
+    const first = await client.query({ query: ONE, variables: { first: 1 }, fetchPolicy: "network-only" });
+    expect(first.data?.tasks.edges).toHaveLength(1);
+    const second = await client.query({ query: ONE, variables: { first: 2 }, fetchPolicy: "network-only" });
+    expect(second.data?.tasks.edges).toHaveLength(2);
+
+    const hash = exchanges[0]?.hash;
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    // GET hash-only → 404 miss; POST with the query registers it; then GET hash-only answers.
+    expect(exchanges).toEqual([
+      { method: "GET", query: null, hash, status: 404 },
+      { method: "POST", query: expect.stringContaining("OneTaskByGet") as unknown as string, hash, status: 200 },
+      { method: "GET", query: null, hash, status: 200 },
+    ]);
+
+    // Without the preflight header the same hash-only GET is a CSRF refusal, not an answer.
+    const bare = await fetch(`${h.url}?extensions=${encodeURIComponent(JSON.stringify({ persistedQuery: { version: 1, sha256Hash: hash } }))}&variables=${encodeURIComponent('{"first":1}')}`);
+    expect(bare.status).toBe(400);
+    expect(((await bare.json()) as Sent["answer"]).errors?.[0]?.message).toMatch(/cross-site request forgery/);
+  });
+
   it("a hash that is not the query's sha256 is refused and registers nothing", async () => {
     const query = "{ tasks(first: 1) { totalCount } }";
     const wrong = sha256("something else");

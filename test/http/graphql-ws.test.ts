@@ -125,6 +125,29 @@ describe("graphql-ws with authentication, scopes and the shared task watch", () 
     }
   });
 
+  it("checks the JWT again for each operation: once it expires, new operations on the open connection are refused", async () => {
+    // The gateway allows 30 s of clock skew: a token that expired 28 s ago is valid for 2 s more.
+    const token = await idp.token({ scope: "export:read", expiresAtSec: Math.floor(Date.now() / 1000) - 28 });
+    let connections = 0;
+    const c = createClient({
+      url: wsUrl(h),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+      lazyCloseTimeout: 60_000,
+      connectionParams: { Authorization: `Bearer ${token}` },
+      on: { connected: () => (connections += 1) },
+    });
+    const before = await run(c, { query: "{ tasks(first: 1) { totalCount } }" });
+    expect(before.error).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    const after = await run(c, { query: "{ tasks(first: 1) { totalCount } }" });
+    expect(after.events).toEqual([]);
+    expect(codesOf(after.error)).toEqual(["UNAUTHENTICATED"]);
+    expect(connections).toBe(1); // the same connection: refused per operation, not at connect
+    await c.dispose();
+  });
+
   it("a caller without export:read is refused by the schema, as over HTTP (FORBIDDEN)", async () => {
     const taskId = await createTask(h, { authorization: `Bearer ${CREATOR}` });
     const c = client(h, `Bearer ${CREATOR}`);
