@@ -67,6 +67,10 @@ export class CaseScope {
         if (emulator.endpoint.url !== upstream.url) throw new Error(`emulator listens on ${emulator.endpoint.url}, not ${upstream.url}`);
         return { emulator, gateway };
       },
+      logFile: (label) => {
+        this.#gateways += 1;
+        return join(options.logDir, `${options.caseId}-${label}-${this.#gateways}.log`);
+      },
       graphql: (url) => {
         const client = new GraphQLClient(url);
         return own(client, () => client.close());

@@ -28,6 +28,8 @@ export interface CaseContext {
   /** An emulator and a gateway pointed at it, started side by side. */
   stack(emulator?: Partial<EmulatorHostOptions>, gatewayEnv?: Readonly<Record<string, string>>): Promise<Stack>;
   graphql(url: string): GraphQLClient;
+  /** A fresh path in this run's log directory, for a process the case starts itself. */
+  logFile(label: string): string;
   httpLoad(): WorkerHandle<HttpLoadMethods>;
   clientLoad(): WorkerHandle<UpstreamLoadMethods>;
   sdkLoad(): WorkerHandle<UpstreamLoadMethods>;
