@@ -3,7 +3,8 @@
  * Builds dist/ from src/ with esbuild: each .ts file transpiled on its own (no bundling, no type
  * check: `npm run typecheck` does that). Runs on `npm ci` (prepare) and before `npm start`
  * (prestart, with --if-stale): dist/ records a hash of the sources it was built from, so a
- * checkout whose src/ changed in any way is rebuilt (about 0.2 s) and a stale dist/ is never served.
+ * checkout whose src/ (or this script) changed in any way is rebuilt (about 0.2 s) and a stale
+ * dist/ is never served. `--check` only says whether dist/ is fresh (exit 0) or not (exit 1).
  */
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -37,10 +38,12 @@ function builtHash() {
 }
 
 const files = sourceFiles(srcDir);
-const hash = sourceHash(files);
-if (process.argv.includes("--if-stale") && builtHash() === hash) process.exit(0);
+// This script is hashed too: its esbuild options decide what dist/ holds.
+const hash = sourceHash([fileURLToPath(import.meta.url), ...files]);
+const fresh = builtHash() === hash;
 // --check: only say whether dist/ is fresh (exit 0) or not (exit 1).
-if (process.argv.includes("--check")) process.exit(1);
+if (process.argv.includes("--check")) process.exit(fresh ? 0 : 1);
+if (process.argv.includes("--if-stale") && fresh) process.exit(0);
 
 const esbuild = await import("esbuild");
 rmSync(distDir, { recursive: true, force: true });

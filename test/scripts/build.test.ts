@@ -4,7 +4,7 @@
  * checkout (its own src/, the real script, this repo's node_modules).
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,11 +34,22 @@ function start(): string {
 describe("scripts/build.mjs", () => {
   it("builds dist/ from src/ and rebuilds it after any source change", () => {
     writeSources("first");
-    expect(build("--if-stale", "--check")).toBe(1); // nothing built yet
+    expect(build("--check")).toBe(1); // nothing built yet
     expect(start()).toBe("first");
-    expect(build("--if-stale", "--check")).toBe(0);
+    expect(build("--check")).toBe(0);
     writeSources("second");
-    expect(build("--if-stale", "--check")).toBe(1);
+    expect(build("--check")).toBe(1);
     expect(start()).toBe("second");
+  });
+
+  it("a change to the build script itself (its esbuild options) makes dist/ stale too", () => {
+    writeSources("third");
+    expect(start()).toBe("third");
+    expect(build("--check")).toBe(0);
+    const script = join(scratch, "scripts", "build.mjs");
+    writeFileSync(script, `${readFileSync(script, "utf8")}\n// changed\n`);
+    expect(build("--check")).toBe(1);
+    expect(start()).toBe("third");
+    expect(build("--check")).toBe(0);
   });
 });
