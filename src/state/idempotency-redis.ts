@@ -7,7 +7,10 @@
  *
  * Under Sentinel a claim must outlive a failover, or a twin request on the new primary would
  * find no claim and create the task a second time: a new claim counts only once a replica holds
- * it (`writesReplicated`); otherwise it is released and the request refused as retryable.
+ * it (`writesReplicated`); otherwise it is released and the request refused as retryable. A
+ * result likewise counts as stored only once a replica holds it: otherwise the new primary would
+ * keep the claim "in progress" until its lease lapsed, and a retry after that would create the
+ * task again; `complete` throws, and the caller stores it again.
  */
 import { createHash } from "node:crypto";
 import type { RedisClient } from "./redis.js";
@@ -29,6 +32,14 @@ export class IdempotencyClaimNotDurableError extends Error {
   override readonly name = "IdempotencyClaimNotDurableError";
   constructor() {
     super("idempotency claim not acknowledged by a replica");
+  }
+}
+
+/** A result written on the primary that no replica acknowledged: a failover now would lose it. */
+export class IdempotencyResultNotDurableError extends Error {
+  override readonly name = "IdempotencyResultNotDurableError";
+  constructor() {
+    super("idempotency result not acknowledged by a replica; it must be stored again");
   }
 }
 
@@ -87,9 +98,9 @@ export function createRedisIdempotencyStore(options: RedisIdempotencyStoreOption
     },
     async complete(scope, key, fingerprint, result) {
       await redis.eval(COMPLETE, 1, redisKey(scope, key), fingerprint, JSON.stringify(result) ?? "null", retentionMs);
-      // Best effort: the result goes back to the caller either way; a retry before it reached a
-      // replica finds the claim (in progress) on a new primary until the lease lapses.
-      await replicated().catch(() => false);
+      // Only the primary may hold it: a failure to store, so the caller stores it again (a write
+      // already there is kept, and WAIT then vouches for it) until a replica has it.
+      if (!(await replicated())) throw new IdempotencyResultNotDurableError();
     },
     async abandon(scope, key, owner = "") {
       await redis.eval(ABANDON, 1, redisKey(scope, key), owner);

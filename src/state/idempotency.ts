@@ -24,7 +24,8 @@ export interface IdempotencyStore {
   begin(scope: string, key: string, fingerprint: string, leaseMs: number, owner?: string): Promise<BeginOutcome>;
   /**
    * Store the result (JSON-serialisable) for the store's retention period. No effect when the
-   * record now belongs to another payload or is already done.
+   * record now belongs to another payload or is already done. Throws when the result is not
+   * stored durably (under Sentinel: no replica acknowledged it); calling again is safe.
    */
   complete(scope: string, key: string, fingerprint: string, result: unknown): Promise<void>;
   /**

@@ -158,7 +158,7 @@ export function createRedisConnections(target: RedisTarget | string, options: Om
     subscriber,
     claims,
     isRedisHealthy: () => !closed && isRedisClientHealthy(commands) && isRedisClientHealthy(subscriber),
-    writesReplicated: (timeoutMs) => (resolved.mode === "sentinel" && claims instanceof Redis ? replicated(claims, timeoutMs) : Promise.resolve(true)),
+    writesReplicated: (timeoutMs) => (resolved.mode === "sentinel" && claims instanceof Redis ? writesReachedReplica(claims, timeoutMs) : Promise.resolve(true)),
     async connect() {
       const connected = await Promise.all(all.map(connectOne));
       return connected.every(Boolean);
@@ -175,7 +175,7 @@ export function createRedisConnections(target: RedisTarget | string, options: Om
  * primary. WAIT blocks until a replica acknowledges this connection's writes: with one
  * connected, at least one must; with none there is nothing a failover could promote.
  */
-async function replicated(commands: Redis, timeoutMs: number): Promise<boolean> {
+export async function writesReachedReplica(commands: Redis, timeoutMs: number): Promise<boolean> {
   const role: unknown = await commands.call("ROLE");
   const replicas = Array.isArray(role) && Array.isArray(role[2]) ? role[2].length : 0;
   if (replicas === 0) return true;

@@ -3,9 +3,9 @@
  * the contract's errors (`IDEMPOTENCY_IN_PROGRESS`, `IDEMPOTENCY_KEY_REUSED`, and
  * `UPSTREAM_UNAVAILABLE` with `retryAfterMs` while the store cannot vouch for a claim).
  *
- * A result that cannot be stored (Redis failing over just then) is stored again in the
- * background until the claim's lease runs out: meanwhile a retry is told "in progress" and then
- * gets the result, never a second task. Likewise a claim whose answer was lost (it may have been
+ * A result that cannot be stored (Redis failing over just then, or under Sentinel no replica has
+ * acknowledged it yet) is stored again in the background, backing off, until the claim's lease
+ * runs out: meanwhile a retry is told "in progress" and then gets the result, never a second task. Likewise a claim whose answer was lost (it may have been
  * made) is released in the background, by its owner's name, so that a retry need not wait for
  * its lease.
  */

@@ -1,7 +1,8 @@
 /**
  * Real Redis deployments for tests, started from Debian's `redis-server` on free loopback ports,
  * each with its own directory and configuration in a temporary directory:
- * - `startRedisServer`: one plain server (to pause, slow down or stop without touching :6379);
+ * - `startRedisServer`: one plain server (to pause, slow down or stop without touching :6379),
+ *   or a replica of one;
  * - `startSentinelSet`: a primary, a replica and three sentinels (quorum 2) watching them;
  * - `startRedisCluster`: three primaries joined with `redis-cli --cluster create --cluster-yes`.
  * Without `redis-server` the suites that need these skip, unless `REQUIRE_REDIS=1` (CI).
@@ -56,6 +57,10 @@ export interface RedisProcess {
   kill(): Promise<void>;
   /** Starts it again on the same port and directory (after kill). */
   restart(): Promise<void>;
+  /** SIGSTOP: the server answers nobody, its replication link included, until `resume`. */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -115,6 +120,8 @@ async function launch(port: number, dir: string, args: readonly string[]): Promi
     },
     kill,
     restart: start,
+    pause: () => child?.kill("SIGSTOP"),
+    resume: () => child?.kill("SIGCONT"),
     async stop() {
       admin?.disconnect();
       admin = null;
@@ -129,10 +136,15 @@ function tempDir(name: string): string {
   return mkdtempSync(join(tmpdir(), `cdn-gw-${name}-`));
 }
 
-export async function startRedisServer(): Promise<RedisProcess & { dispose(): Promise<void> }> {
+/** One plain server; with `replicaOf`, a replica of that server, returned once it has synced. */
+export async function startRedisServer(options: { replicaOf?: RedisProcess } = {}): Promise<RedisProcess & { dispose(): Promise<void> }> {
   const dir = tempDir("redis");
   const port = await freePort();
-  const server = await launch(port, dir, ["--port", String(port), ...SERVER_ARGS]);
+  const replication = options.replicaOf === undefined ? [] : ["--replicaof", "127.0.0.1", String(options.replicaOf.port)];
+  const server = await launch(port, dir, ["--port", String(port), ...SERVER_ARGS, ...replication]);
+  if (options.replicaOf !== undefined) {
+    await waitFor(async () => (await server.admin().info("replication")).includes("master_link_status:up"), "the replica to sync");
+  }
   return {
     ...server,
     async dispose() {
