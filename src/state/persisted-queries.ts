@@ -1,13 +1,17 @@
 /**
  * Where automatic persisted queries (APQ) keep the documents clients registered, by sha256 hash.
  * In memory: an LRU bounded by count and by size, for one replica. On Redis (`REDIS_URL`): one
- * key per hash with a TTL, so a document registered through one replica is known to all.
+ * key per hash with a TTL, so a document registered through one replica is known to all, and the
+ * documents this replica registered or looked up also in its own LRU. A slow Redis must not make
+ * a request slower than without Redis: each Redis step has a short deadline, past which it
+ * fails (the caller counts a lookup as a miss, and the client sends the query in full).
  *
  * A hash is only ever stored with the document it is the sha256 of (the APQ plugin checks it
  * before storing), so no client can bind another client's hash to a different document.
  */
-import type { RedisClient } from "./redis.js";
 import { LRUCache } from "lru-cache";
+import { withDeadline } from "../upstream/deadline.js";
+import type { RedisClient } from "./redis.js";
 
 export interface PersistedQueryStore {
   /** The document registered under `hash`, or null. */
@@ -56,20 +60,31 @@ export interface RedisPersistedQueryStoreOptions {
   /** Namespace of every key; replicas that share it share the documents. */
   prefix: string;
   ttlSeconds?: number;
+  /** Deadline of one Redis step (lookup, registration). Default 100 ms, as a shared page read's. */
+  stepMs?: number;
 }
 
 export function createRedisPersistedQueryStore(options: RedisPersistedQueryStoreOptions): PersistedQueryStore {
   const { redis } = options;
   const ttl = options.ttlSeconds ?? REDIS_TTL_SECONDS;
+  const stepMs = options.stepMs ?? 100;
   const key = (hash: string): string => `${options.prefix}apq:${hash}`;
+  // A hash names one document for good, so a copy here is never stale; it spares Redis the
+  // lookups of this replica's hot documents and keeps them known while Redis is slow or down.
+  const known = createMemoryPersistedQueryStore();
   return {
     async get(hash) {
       if (!isSha256Hex(hash)) return null;
-      return redis.get(key(hash));
+      const here = await known.get(hash);
+      if (here !== null) return here;
+      const found = await withDeadline(redis.get(key(hash)), stepMs);
+      if (found !== null) await known.set(hash, found);
+      return found;
     },
     async set(hash, query) {
       if (!isSha256Hex(hash) || tooLarge(query)) return;
-      await redis.set(key(hash), query, "EX", ttl);
+      await known.set(hash, query);
+      await withDeadline(redis.set(key(hash), query, "EX", ttl), stepMs);
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The stores behind automatic persisted queries: in memory an LRU bounded by count and bytes,
- * on the real Redis one key per hash with a TTL under the replicas' shared prefix.
+ * on the real Redis one key per hash with a TTL under the replicas' shared prefix; a paused Redis
+ * (a private redis-server) costs a step's deadline, not the client's command timeout.
  */
 import { createHash } from "node:crypto";
 import { Redis } from "ioredis";
@@ -11,7 +12,10 @@ import {
   MAX_PERSISTED_QUERY_BYTES,
   REDIS_TTL_SECONDS,
 } from "../../src/state/persisted-queries.js";
+import { createRedisClient } from "../../src/state/redis.js";
+import { RedisDeadlineError } from "../../src/upstream/deadline.js";
 import { deleteKeysWithPrefix, redisReachable, TEST_REDIS_URL, uniquePrefix } from "../helpers/redis.js";
+import { redisServerAvailable, startRedisServer } from "../helpers/redis-servers.js";
 
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 const doc = (i: number): string => `query Q${i} { tasks(first: ${i}) { totalCount } }`;
@@ -68,5 +72,42 @@ describe.skipIf(!hasRedis)("Redis persisted query store", () => {
     expect(ttl).toBeLessThanOrEqual(REDIS_TTL_SECONDS);
     // Another prefix is another deployment.
     expect(await createRedisPersistedQueryStore({ redis, prefix: `${prefix}other:` }).get(sha256(doc(7)))).toBeNull();
+  });
+});
+
+describe.skipIf(!redisServerAvailable())("Redis persisted query store on a paused Redis", () => {
+  let server: Awaited<ReturnType<typeof startRedisServer>>;
+  let redis: Redis;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    // The gateway's own connection settings: a 2 s command timeout.
+    redis = createRedisClient(server.url);
+    await redis.connect();
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.dispose();
+  });
+
+  it("a lookup or registration gives up after its step deadline; documents known here are still found", async () => {
+    const store = createRedisPersistedQueryStore({ redis, prefix: uniquePrefix("apq-paused") });
+    await store.set(sha256(doc(1)), doc(1));
+    await server.admin().call("CLIENT", "PAUSE", "2500", "ALL");
+    try {
+      // Well under the 2 s command timeout: the step's deadline (100 ms) and a loaded machine's slack.
+      const bound = 1_000;
+      let started = performance.now();
+      await expect(store.get(sha256(doc(2)))).rejects.toBeInstanceOf(RedisDeadlineError);
+      expect(performance.now() - started).toBeLessThan(bound);
+      started = performance.now();
+      await expect(store.set(sha256(doc(3)), doc(3))).rejects.toBeInstanceOf(RedisDeadlineError);
+      expect(performance.now() - started).toBeLessThan(bound);
+      started = performance.now();
+      expect(await store.get(sha256(doc(1)))).toBe(doc(1));
+      expect(await store.get(sha256(doc(3)))).toBe(doc(3));
+      expect(performance.now() - started).toBeLessThan(bound);
+    } finally {
+      await server.admin().call("CLIENT", "UNPAUSE");
+    }
   });
 });
