@@ -4,11 +4,15 @@
  * key per hash with a TTL, so a document registered through one replica is known to all, and the
  * documents this replica registered or looked up also in its own LRU. A slow Redis must not make
  * a request slower than without Redis: each Redis step has a short deadline, past which it
- * fails (the caller counts a lookup as a miss, and the client sends the query in full).
+ * fails (the caller counts a lookup as a miss, and the client sends the query in full), and
+ * after one failure (reported once, by the caller) Redis is left alone for a second: lookups
+ * are misses and registrations stay in this replica's memory, at once and without a report, as
+ * the shared page reads do.
  *
  * A hash is only ever stored with the document it is the sha256 of (the APQ plugin checks it
  * before storing), so no client can bind another client's hash to a different document.
  */
+import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, handleAll } from "cockatiel";
 import { LRUCache } from "lru-cache";
 import { withDeadline } from "../upstream/deadline.js";
 import type { RedisClient } from "./redis.js";
@@ -62,6 +66,8 @@ export interface RedisPersistedQueryStoreOptions {
   ttlSeconds?: number;
   /** Deadline of one Redis step (lookup, registration). Default 100 ms, as a shared page read's. */
   stepMs?: number;
+  /** After a Redis failure, how long steps skip Redis. Default 1000 ms. */
+  pauseAfterFailureMs?: number;
 }
 
 export function createRedisPersistedQueryStore(options: RedisPersistedQueryStoreOptions): PersistedQueryStore {
@@ -69,6 +75,16 @@ export function createRedisPersistedQueryStore(options: RedisPersistedQueryStore
   const ttl = options.ttlSeconds ?? REDIS_TTL_SECONDS;
   const stepMs = options.stepMs ?? 100;
   const key = (hash: string): string => `${options.prefix}apq:${hash}`;
+  const breaker = circuitBreaker(handleAll, { halfOpenAfter: options.pauseAfterFailureMs ?? 1_000, breaker: new ConsecutiveBreaker(1) });
+  // While the breaker is open a step is skipped: `skipped` is what it gives instead, not an error.
+  const step = async <T>(work: () => Promise<T>, skipped: T): Promise<T> => {
+    try {
+      return await breaker.execute(() => withDeadline(work(), stepMs));
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) return skipped;
+      throw error;
+    }
+  };
   // A hash names one document for good, so a copy here is never stale; it spares Redis the
   // lookups of this replica's hot documents and keeps them known while Redis is slow or down.
   const known = createMemoryPersistedQueryStore();
@@ -77,14 +93,14 @@ export function createRedisPersistedQueryStore(options: RedisPersistedQueryStore
       if (!isSha256Hex(hash)) return null;
       const here = await known.get(hash);
       if (here !== null) return here;
-      const found = await withDeadline(redis.get(key(hash)), stepMs);
+      const found = await step(() => redis.get(key(hash)), null);
       if (found !== null) await known.set(hash, found);
       return found;
     },
     async set(hash, query) {
       if (!isSha256Hex(hash) || tooLarge(query)) return;
       await known.set(hash, query);
-      await withDeadline(redis.set(key(hash), query, "EX", ttl), stepMs);
+      await step(() => redis.set(key(hash), query, "EX", ttl), undefined);
     },
   };
 }

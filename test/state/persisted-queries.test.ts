@@ -90,7 +90,8 @@ describe.skipIf(!redisServerAvailable())("Redis persisted query store on a pause
   });
 
   it("a lookup or registration gives up after its step deadline; documents known here are still found", async () => {
-    const store = createRedisPersistedQueryStore({ redis, prefix: uniquePrefix("apq-paused") });
+    // No pause after a failure here: each step meets Redis and its own deadline.
+    const store = createRedisPersistedQueryStore({ redis, prefix: uniquePrefix("apq-paused"), pauseAfterFailureMs: 0 });
     await store.set(sha256(doc(1)), doc(1));
     await server.admin().call("CLIENT", "PAUSE", "2500", "ALL");
     try {
@@ -109,5 +110,22 @@ describe.skipIf(!redisServerAvailable())("Redis persisted query store on a pause
     } finally {
       await server.admin().call("CLIENT", "UNPAUSE");
     }
+  });
+
+  it("after a failure Redis is left alone for a while: unknown hashes are misses at once, not one deadline each", async () => {
+    const prefix = uniquePrefix("apq-breaker");
+    const store = createRedisPersistedQueryStore({ redis, prefix, pauseAfterFailureMs: 1_500 });
+    await server.admin().call("CLIENT", "PAUSE", "1000", "ALL");
+    await expect(store.get(sha256(doc(4)))).rejects.toBeInstanceOf(RedisDeadlineError); // the one failure, reported
+    // Redis is still paused: were each lookup tried, each would wait out its deadline and fail.
+    for (const n of [5, 6, 7]) expect(await store.get(sha256(doc(n)))).toBeNull();
+    await store.set(sha256(doc(8)), doc(8)); // kept here only, no error
+    expect(await store.get(sha256(doc(8)))).toBe(doc(8));
+    await server.admin().call("CLIENT", "UNPAUSE");
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    // Half-open: the next step goes to Redis again, and registrations reach it.
+    await store.set(sha256(doc(9)), doc(9));
+    expect(await redis.get(`${prefix}apq:${sha256(doc(9))}`)).toBe(doc(9));
+    expect(await redis.get(`${prefix}apq:${sha256(doc(8))}`)).toBeNull(); // registered while Redis was left alone
   });
 });
