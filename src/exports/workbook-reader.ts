@@ -1,24 +1,20 @@
 /**
  * Reads a usage-detail workbook from a file on disk into its columnar form (usage-table.ts),
- * row by row with exceljs's streaming WorkbookReader (shared strings cached, styles ignored):
+ * row by row with exceljs's streaming worksheet reader (shared strings cached, styles ignored):
  * the workbook is never held whole in memory. Header rows are found by their text in every
  * sheet (header-table.ts), whatever sits above them; sheets without one (the About sheet) are
  * passed over.
  *
- * Two known faults of exceljs 4.4's streaming reader are guarded, using the zip's central
- * directory (read first, cheaply, from the file):
- * - exceljs#3064: the single streaming pass sometimes loses the last zip entries, and
- *   `this.model.sheets` throws "Cannot read properties of undefined (reading 'sheets')" when
- *   workbook.xml (written last by exceljs itself) was not seen. The workbook model, its
- *   relations and the shared strings are read from the directory and given to the reader up
- *   front, and as many sheets as the directory holds must have been read, else the pass is
- *   tried once more, then refused: a lost sheet is never silently missing data.
- * - exceljs#2790: past 100 sheets the pass stalls. No usage export has that many: refused
- *   before reading. A deadline covers any other stall.
+ * The zip is read through its central directory (workbook-zip.ts), not by exceljs's single
+ * streaming pass over the file: there a damaged entry hung the read until its deadline, and
+ * the last entries were sometimes lost (exceljs#3064, which also made `this.model.sheets` throw
+ * "Cannot read properties of undefined (reading 'sheets')"). The workbook model, its relations
+ * and the shared strings are read first and given to exceljs's reader, then every sheet the
+ * directory holds, in its order, each checked against the directory's size and CRC-32.
+ * exceljs#2790 (past 100 sheets its reader stalls): no usage export has that many, refused
+ * before reading. A deadline covers any other stall.
  */
-import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
-import type unzipper from "unzipper";
 import { cellNumber, cellText, TimeCellReader } from "./cell-values.js";
 import { ExportError, ExportFormatUnrecognizedError, ExportTooLargeError } from "./errors.js";
 import { HEADER_SCAN_ROWS, isSummaryLabel, matchHeaderRow, type HeaderLayout, type Measure } from "./header-table.js";
@@ -26,11 +22,11 @@ import { parsedExport, type ParsedExport } from "./parsed-export.js";
 import { FIRST_TEXT } from "./raw-column.js";
 import { RawSheetBuilder, type RawSheet } from "./raw-sheet.js";
 import { UsageTableBuilder, type DomainRows, type UsageTable } from "./usage-table.js";
+import { WorkbookZip, type ZipEntry } from "./workbook-zip.js";
 
-/** exceljs#2790: the streaming pass stalls past 100 sheets. */
+/** exceljs#2790: its streaming reader stalls past 100 sheets. */
 export const MAX_SHEETS = 100;
-const WORKSHEET_PATH = /^xl\/worksheets\/sheet\d+\.xml$/;
-const PARSE_ATTEMPTS = 2;
+const WORKSHEET_PATH = /^xl\/worksheets\/sheet(\d+)\.xml$/;
 
 export interface ReadWorkbookOptions {
   /** The wall clock of zone-less times and Excel serials (EXPORT_FILE_TIME_ZONE). */
@@ -43,7 +39,7 @@ export interface ReadWorkbookOptions {
 }
 
 /** What exceljs 4.4's streaming reader has, beyond its published types. */
-interface StreamingWorkbook extends AsyncIterable<StreamingSheet> {
+interface StreamingWorkbook {
   model?: { sheets?: { name?: string; rId?: string }[] };
   workbookRels?: { Id?: string; Target?: string; Type?: string }[];
   properties?: { date1904?: boolean };
@@ -51,6 +47,8 @@ interface StreamingWorkbook extends AsyncIterable<StreamingSheet> {
   _parseRels(entry: Readable): Promise<void>;
   _parseWorkbook(entry: Readable): Promise<void>;
   _parseSharedStrings(entry: Readable): AsyncIterable<unknown>;
+  /** A reader of one sheet's XML (with worksheets: 'emit', yielded once), named from the model. */
+  _parseWorksheet(content: AsyncIterable<Buffer>, sheetNo: string): Iterable<{ eventType: string; value: StreamingSheet }>;
 }
 interface StreamingSheet {
   name: string;
@@ -69,92 +67,86 @@ export async function readUsageWorkbook(path: string, options: ReadWorkbookOptio
 
 /** Reads `path` into its usage and its sheets as they are, in one pass. */
 export async function readExportWorkbook(path: string, options: ReadWorkbookOptions): Promise<ParsedExport> {
-  const directory = await openDirectory(path);
-  const sheetEntries = directory.files.filter((file) => WORKSHEET_PATH.test(file.path));
-  if (sheetEntries.length > MAX_SHEETS) throw new ExportFormatUnrecognizedError([], `${sheetEntries.length} sheets (at most ${MAX_SHEETS} are read)`);
-  const uncompressed = sheetEntries.reduce((sum, file) => sum + file.uncompressedSize, 0);
-  const maxUncompressed = options.maxUncompressedBytes ?? 4 * 1024 ** 3;
-  if (uncompressed > maxUncompressed) throw new ExportTooLargeError(maxUncompressed);
-  for (let attempt = 1; ; attempt++) {
-    const result = await withDeadline(path, options, (stream, signal) => readOnce(stream, signal, directory, sheetEntries.length, options));
-    if (result.ok) return result.parsed;
-    // exceljs#3064: a sheet the directory holds was not delivered; the next pass may see it.
-    if (attempt >= PARSE_ATTEMPTS) throw new ExportFormatUnrecognizedError(result.headers, `${result.read} of ${sheetEntries.length} sheets read`);
+  const zip = await openZip(path);
+  try {
+    const sheetEntries = zip.entries.filter((entry) => WORKSHEET_PATH.test(entry.path));
+    if (sheetEntries.length > MAX_SHEETS) throw new ExportFormatUnrecognizedError([], `${sheetEntries.length} sheets (at most ${MAX_SHEETS} are read)`);
+    const uncompressed = sheetEntries.reduce((sum, entry) => sum + entry.uncompressedSize, 0);
+    const maxUncompressed = options.maxUncompressedBytes ?? 4 * 1024 ** 3;
+    if (uncompressed > maxUncompressed) throw new ExportTooLargeError(maxUncompressed);
+    return await withDeadline(zip, options, (signal) => readSheets(zip, sheetEntries, signal, options));
+  } finally {
+    zip.close();
   }
 }
 
-type ReadResult = { ok: true; parsed: ParsedExport } | { ok: false; read: number; headers: string[] };
-
-async function openDirectory(path: string): Promise<unzipper.CentralDirectory> {
-  // Loaded on the first file, like exceljs: a gateway that never reads one never holds their code.
-  const { default: zip } = await import("unzipper");
+async function openZip(path: string): Promise<WorkbookZip> {
   try {
-    return await zip.Open.file(path);
+    return await WorkbookZip.open(path);
   } catch (error) {
     throw new ExportFormatUnrecognizedError([], "not an xlsx workbook (no zip directory)", { cause: error });
   }
 }
 
-async function readOnce(input: Readable, signal: AbortSignal, directory: unzipper.CentralDirectory, sheetCount: number, options: ReadWorkbookOptions): Promise<ReadResult> {
+async function readSheets(zip: WorkbookZip, sheetEntries: readonly ZipEntry[], signal: AbortSignal, options: ReadWorkbookOptions): Promise<ParsedExport> {
   const { default: ExcelJS } = await import("exceljs");
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
+  // Only its parts are used (never its own pass over the file, which would read `path`).
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader("", {
     sharedStrings: "cache",
     styles: "ignore",
     hyperlinks: "ignore",
     worksheets: "emit",
     entries: "ignore",
   }) as unknown as StreamingWorkbook;
-  await primeModel(reader, directory);
+  await primeModel(reader, zip);
   const times = new TimeCellReader(options.fileTimeZone, reader.properties?.date1904 === true);
   const builder = new UsageTableBuilder({ traffic: false, bandwidth: false, requests: false });
-  let read = 0;
   let candidate: string[] = [];
   let dataSheets = 0;
   const sheets: RawSheet[] = [];
 
   try {
-    for await (const sheet of reader) {
-      read += 1;
-      const raw = new RawSheetBuilder(sheet.name);
-      const state = new SheetState(sheet.name, times, builder, raw);
-      for await (const events of sheet.parse()) {
-        for (const event of events) if (event.eventType === "row") state.row(event.value as StreamingRow);
+    for (const entry of sheetEntries) {
+      const sheetNo = WORKSHEET_PATH.exec(entry.path)?.[1] ?? "";
+      for (const { value: sheet } of reader._parseWorksheet(zip.content(entry), sheetNo)) {
+        const raw = new RawSheetBuilder(sheet.name);
+        const state = new SheetState(sheet.name, times, builder, raw);
+        for await (const events of sheet.parse()) {
+          for (const event of events) if (event.eventType === "row") state.row(event.value as StreamingRow);
+        }
+        sheets.push(raw.finish());
+        if (state.layout !== null) dataSheets += 1;
+        else if (candidate.length === 0 || state.candidate.length > candidate.length) candidate = state.candidate;
       }
-      sheets.push(raw.finish());
-      if (state.layout !== null) dataSheets += 1;
-      else if (candidate.length === 0 || state.candidate.length > candidate.length) candidate = state.candidate;
     }
   } catch (error) {
     // Past the deadline or abandoned by the caller, the race below has answered already.
     if (error instanceof ExportError || signal.aborted) throw error;
-    // Broken XML, a zip entry that does not inflate: the file, not the gateway, is at fault.
-    throw new ExportFormatUnrecognizedError(candidate, `the workbook could not be read (${error instanceof Error ? error.message.slice(0, 120) : "unknown error"})`, { cause: error });
+    // Broken XML, a zip entry that does not inflate or not to what the directory says: the
+    // file, not the gateway, is at fault.
+    throw new ExportFormatUnrecognizedError(candidate, `the workbook could not be read (${error instanceof Error ? error.message.slice(0, 160) : "unknown error"})`, { cause: error });
   }
-  if (read < sheetCount) return { ok: false, read, headers: candidate };
   if (dataSheets === 0) throw new ExportFormatUnrecognizedError(candidate, "no sheet has a header row with a time, a domain and a traffic, bandwidth or requests column");
-  return { ok: true, parsed: parsedExport(builder.finish(), sheets) };
+  return parsedExport(builder.finish(), sheets);
 }
 
-/** Reads workbook.xml, its relations and the shared strings from the directory into the reader (exceljs#3064). */
-async function primeModel(reader: StreamingWorkbook, directory: unzipper.CentralDirectory): Promise<void> {
-  const entry = (name: string) => directory.files.find((file) => file.path === name);
-  const workbook = entry("xl/workbook.xml");
-  const rels = entry("xl/_rels/workbook.xml.rels");
+/** Reads workbook.xml, its relations and the shared strings from the directory into the reader. */
+async function primeModel(reader: StreamingWorkbook, zip: WorkbookZip): Promise<void> {
+  const workbook = zip.entry("xl/workbook.xml");
+  const rels = zip.entry("xl/_rels/workbook.xml.rels");
   if (workbook === undefined || rels === undefined) throw new ExportFormatUnrecognizedError([], "not an xlsx workbook (no xl/workbook.xml)");
   try {
-    await reader._parseRels(rels.stream());
-    await reader._parseWorkbook(workbook.stream());
+    await reader._parseRels(zip.stream(rels));
+    await reader._parseWorkbook(zip.stream(workbook));
   } catch (error) {
     throw new ExportFormatUnrecognizedError([], "xl/workbook.xml could not be read", { cause: error });
   }
-  // exceljs parks every sheet that comes before the shared strings in a temp file until it has
-  // them (exceljs's own writer puts them last): read them first, and the sheets stream straight.
-  const strings = entry("xl/sharedStrings.xml");
+  const strings = zip.entry("xl/sharedStrings.xml");
   if (strings === undefined) reader.sharedStrings = [];
   else {
     try {
       // 'cache' mode fills reader.sharedStrings and yields nothing.
-      for await (const _ of reader._parseSharedStrings(strings.stream())) continue;
+      for await (const _ of reader._parseSharedStrings(zip.stream(strings))) continue;
     } catch (error) {
       throw new ExportFormatUnrecognizedError([], "xl/sharedStrings.xml could not be read", { cause: error });
     }
@@ -164,7 +156,7 @@ async function primeModel(reader: StreamingWorkbook, directory: unzipper.Central
     const rel = reader.workbookRels?.find((candidate) => candidate.Id === sheet.rId);
     if (rel?.Type?.endsWith("/worksheet") !== true || rel.Target === undefined) continue;
     const target = rel.Target.startsWith("/") ? rel.Target.slice(1) : `xl/${rel.Target}`;
-    if (entry(target) === undefined) throw new ExportFormatUnrecognizedError([], `sheet "${sheet.name ?? ""}" is listed but not in the file`);
+    if (zip.entry(target) === undefined) throw new ExportFormatUnrecognizedError([], `sheet "${sheet.name ?? ""}" is listed but not in the file`);
   }
 }
 
@@ -266,19 +258,18 @@ class SheetState {
 }
 
 /**
- * Runs one read over a fresh file stream, bounded by the deadline and the caller's signal: on
- * either the stream is destroyed, so a stalled pass cannot hold a request.
+ * Runs the read, bounded by the deadline and the caller's signal: on either the zip's streams
+ * are closed, so a stalled read cannot hold a request or a file handle.
  */
-async function withDeadline<T>(path: string, options: ReadWorkbookOptions, read: (stream: Readable, signal: AbortSignal) => Promise<T>): Promise<T> {
+async function withDeadline<T>(zip: WorkbookZip, options: ReadWorkbookOptions, read: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])];
   const signal = AbortSignal.any(signals);
   signal.throwIfAborted();
-  const stream = createReadStream(path);
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => {
-      stream.destroy();
+      zip.close();
       const reason: unknown = signal.reason;
       if (options.signal?.aborted) reject(reason instanceof Error ? reason : new Error("aborted"));
       else reject(new ExportFormatUnrecognizedError([], `reading took longer than ${timeoutMs} ms`));
@@ -287,9 +278,8 @@ async function withDeadline<T>(path: string, options: ReadWorkbookOptions, read:
   });
   aborted.catch(() => undefined);
   try {
-    return await Promise.race([read(stream, signal), aborted]);
+    return await Promise.race([read(signal), aborted]);
   } finally {
     if (onAbort) signal.removeEventListener("abort", onAbort);
-    stream.destroy();
   }
 }

@@ -79,3 +79,16 @@ export function expectedSlots(task: EmulatedTask): Slot[] {
 export function wallText(ms: number, timeZone: string): string {
   return new Date(ms).toLocaleString("sv-SE", { timeZone, hour12: false }).slice(0, 16);
 }
+
+/**
+ * The workbook with 64 bytes of an entry's deflate data garbled ~200 bytes past its local
+ * header, its central directory intact: the damage a bad transfer or disk leaves.
+ */
+export function withDamagedEntry(file: Buffer, entryPath: string): Buffer {
+  const damaged = Buffer.from(file);
+  const header = damaged.indexOf(entryPath);
+  // The local header's name comes first, the directory's copy of it last.
+  if (header < 0 || header === damaged.lastIndexOf(entryPath)) throw new Error(`${entryPath} has no local header`);
+  for (let i = header + 200; i < header + 264; i++) damaged[i] = damaged[i]! ^ 0x5a;
+  return damaged;
+}

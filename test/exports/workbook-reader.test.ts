@@ -13,8 +13,8 @@ import type { WorkbookShape } from "../../src/emulator/workbook-shape.js";
 import { ExportFormatUnrecognizedError, ExportTooLargeError } from "../../src/exports/errors.js";
 import type { Measure } from "../../src/exports/header-table.js";
 import type { UsageTable } from "../../src/exports/usage-table.js";
-import { MAX_SHEETS, readUsageWorkbook } from "../../src/exports/workbook-reader.js";
-import { expectedSlots, tempFiles, usageTask, type Slot, type TempFiles } from "./workbook-files.js";
+import { MAX_SHEETS, readExportWorkbook, readUsageWorkbook } from "../../src/exports/workbook-reader.js";
+import { expectedSlots, tempFiles, usageTask, withDamagedEntry, type Slot, type TempFiles } from "./workbook-files.js";
 
 let files: TempFiles;
 beforeAll(async () => {
@@ -161,16 +161,38 @@ describe("readUsageWorkbook: files it cannot read", () => {
     expect((await refusal(path)).message).toContain('sheet "说明" is listed but not in the file');
   });
 
-  it("a sheet the directory holds but the streaming pass never delivers (exceljs#3064) is refused, not dropped", async () => {
+  it("damaged compressed sheet data fails promptly with the typed error, not at the deadline", async () => {
+    const file = withDamagedEntry(await readFile(await files.workbook(usageTask({ endTime: "2025-06-03T00:00:00Z" }))), "xl/worksheets/sheet1.xml");
+    const path = join(files.dir, "damaged-deflate.xlsx");
+    await writeFile(path, file);
+    const error = await refusal(path, { timeoutMs: 60_000 });
+    expect(error.message).not.toContain("took longer");
+    expect(error.message).toContain("the workbook could not be read (xl/worksheets/sheet1.xml: ");
+  }, 90_000);
+
+  it("sheet bytes that differ from the directory's CRC-32 (stored, so nothing fails to inflate)", async () => {
+    const zip = await JSZip.loadAsync(await readFile(await workbookOf("stored.xlsx", [["Time", "Domain", "Requests"], ["2025-06-01T00:00:00Z", "a.example.com", 1234]])));
+    const file = await zip.generateAsync({ type: "nodebuffer", compression: "STORE" });
+    const at = file.indexOf("<v>1234</v>");
+    expect(at).toBeGreaterThan(0);
+    file.write("9", at + 3, "latin1");
+    const path = join(files.dir, "crc.xlsx");
+    await writeFile(path, file);
+    expect((await refusal(path)).message).toContain("xl/worksheets/sheet1.xml: CRC-32 differs");
+  });
+
+  it("a sheet whose local header names another entry is read from where the directory says (exceljs#3064 lost such sheets)", async () => {
     const task = usageTask({ endTime: "2025-06-01T01:00:00Z" });
     const file = await readFile(await files.workbook(task, { writer: "document" }));
-    // The local header (what a streaming pass sees) names another entry; the directory does not.
+    // The local header (what a streaming pass over the file sees) names another entry; the directory does not.
     const at = file.indexOf("xl/worksheets/sheet2.xml");
     expect(at).toBeLessThan(file.lastIndexOf("xl/worksheets/sheet2.xml"));
     file.write("xl/worksheets/sheetX.xml", at, "latin1");
     const path = join(files.dir, "unseen-sheet.xlsx");
     await writeFile(path, file);
-    expect((await refusal(path)).message).toContain("1 of 2 sheets read");
+    const parsed = await readExportWorkbook(path, SHANGHAI);
+    expect(parsed.sheets.map((sheet) => sheet.name)).toHaveLength(2);
+    expectTableOf(parsed.usage, task, ["traffic", "bandwidth"]);
   });
 
   it("broken sheet XML", async () => {

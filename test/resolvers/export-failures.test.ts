@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startExportStorage, startListingUpstream, gatewayOn, type ExportStorage, type ListedTask } from "../helpers/export-storage.js";
 import { postGraphQL, type ServerHarness } from "../helpers/server-harness.js";
 import type { UpstreamTestServer } from "../helpers/upstream-test-server.js";
-import { tempFiles, usageTask, type TempFiles } from "../exports/workbook-files.js";
+import { tempFiles, usageTask, withDamagedEntry, type TempFiles } from "../exports/workbook-files.js";
 
 const QUERY = `query($id: String!) { task(taskId: $id) { taskId usage(interval: HOUR) { summary { trafficBytes } } sheets { rowCount } } }`;
 
@@ -29,6 +29,7 @@ describe("export files behind the upstream's links", () => {
     storage.answer("/bill/expired.xlsx", { kind: "status", status: 403 });
     storage.answer("/bill/broken.xlsx", { kind: "status", status: 500 });
     storage.answer("/bill/cut.xlsx", { kind: "drop" });
+    storage.answer("/bill/damaged.xlsx", { kind: "file", body: withDamagedEntry(workbook, "xl/worksheets/sheet1.xml") });
     storage.answer("/bill/page.html", { kind: "file", body: Buffer.from("<html>Access denied</html>") });
     storage.answer("/bill/away.xlsx", { kind: "redirect", location: "http://127.0.0.2:9/bill/100.xlsx" });
     const url = (path: string, signature: string) => `${storage.origin}${path}?Expires=1900000000&OSSAccessKeyId=AK&Signature=${signature}`;
@@ -42,6 +43,7 @@ describe("export files behind the upstream's links", () => {
       { TaskId: "106", downloadUrls: ["http://10.0.0.1/bill/100.xlsx?Signature=s"] },
       { TaskId: "107", downloadUrls: [url("/bill/100.xlsx", "s")] },
       { TaskId: "108", Status: "failed", downloadUrls: [url("/bill/100.xlsx", "s")] },
+      { TaskId: "109", downloadUrls: [url("/bill/damaged.xlsx", "s")] },
     );
     upstream = await startListingUpstream(() => tasks);
     h = await gatewayOn(upstream, storage);
@@ -106,5 +108,17 @@ describe("export files behind the upstream's links", () => {
     expect(await read(h, "108")).toEqual({ task: { taskId: "108", usage: null, sheets: null }, errors: [] });
     expect((await fetch(`${h.base}/exports/usage-detail/108.csv`)).status).toBe(409);
     expect(storage.requested.length).toBe(failedBefore);
+  });
+
+  it("a file whose compressed data is damaged is EXPORT_FORMAT_UNRECOGNIZED at once, not at the parse deadline", async () => {
+    // The deadline (EXPORT_FETCH_TIMEOUT_MS, 120 s) is far past the test's timeout.
+    const { task, errors } = await read(h, "109");
+    expect(task).toMatchObject({ taskId: "109", usage: null, sheets: null });
+    expect(errors).toHaveLength(2);
+    for (const error of errors) {
+      expect(error.extensions).toMatchObject({ code: "EXPORT_FORMAT_UNRECOGNIZED", headers: [] });
+      expect(error.message).toContain("the workbook could not be read (xl/worksheets/sheet1.xml: ");
+    }
+    expect((await fetch(`${h.base}/exports/usage-detail/109.csv`)).status).toBe(422);
   });
 });
