@@ -105,6 +105,20 @@ describe("ExportContents", () => {
     expect(store.heldBytes).toBe(three.byteSize);
     await store.parsed("two", source("/two.xlsx"));
     expect(hits.get("/two.xlsx")).toBe(before + 2);
+    // Room for two forms of one size: the one read again stays, the one not touched since goes.
+    const size = Math.ceil(two.byteSize);
+    const lru = contents({ cacheBytes: 2 * size });
+    await lru.parsed("older", source("/two.xlsx"));
+    await lru.parsed("newer", source("/two.xlsx"));
+    expect(lru.heldBytes).toBe(2 * two.byteSize);
+    await lru.parsed("older", source("/two.xlsx"));
+    expect(lru.stats).toMatchObject({ downloads: 2, hits: 1 });
+    await lru.parsed("newest", source("/two.xlsx"));
+    expect(lru.stats).toMatchObject({ downloads: 3, hits: 1 });
+    await lru.parsed("older", source("/two.xlsx"));
+    expect(lru.stats).toMatchObject({ downloads: 3, hits: 2 });
+    await lru.parsed("newer", source("/two.xlsx"));
+    expect(lru.stats).toMatchObject({ downloads: 4, hits: 2 });
     // Larger than the whole budget: answered, not kept.
     const tiny = contents({ cacheBytes: 100 });
     expect((await tiny.usageTable("three", source("/three.xlsx"))).rowCount).toBe(three.usage.rowCount);
