@@ -1,8 +1,11 @@
 /**
- * Which DownloadUrls the gateway hands to clients. A URL from the upstream's task list goes to
- * browsers, which follow it; a tampered list or a misdirected CDN_ENDPOINT must not turn the
- * gateway into an open redirect to any host. The gateway itself never fetches or proxies these
- * URLs (so it cannot be used for SSRF); it only decides whether to show one.
+ * Which DownloadUrls the gateway hands to clients, and may fetch itself. A URL from the
+ * upstream's task list goes to browsers, which follow it; a tampered list or a misdirected
+ * CDN_ENDPOINT must not turn the gateway into an open redirect to any host. The gateway never
+ * proxies a file to clients; it fetches one itself only to read an export's contents (usage,
+ * sheets, the CSV route: download.ts), and only a URL this policy allows, under stricter rules
+ * on top (so it cannot be used for SSRF): the resolved address must be public unless the origin
+ * is configured explicitly, no redirect to another origin, a byte cap and a deadline.
  *
  * Allowed: https on the default port to a host under one of `httpsHostSuffixes` (default: the
  * Alibaba Cloud domains, below), or any URL whose origin is exactly one of `origins` (the
