@@ -1,5 +1,5 @@
 /**
- * Case 9. Export contents (issue 14): reading finished usage-detail exports.
+ * Case 10. Export contents (issue 14): reading finished usage-detail exports.
  * - Parse: a 100k-row export read into the cached form, against exceljs's streaming reader alone
  *   iterating the same file's rows and doing nothing; each read in a fresh process, rounds
  *   interleaved, rows per CPU second (a shared machine inflates CPU time least).
