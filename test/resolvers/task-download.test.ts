@@ -45,6 +45,29 @@ describe("emulator mode (the emulator's origin is allowed)", () => {
     // An .xlsx is a zip: "PK".
     expect(Buffer.from(await file.arrayBuffer()).subarray(0, 2).toString("latin1")).toBe("PK");
   });
+
+  test("a user-usage export is a PDF: fileType PDF, download.fileName ….pdf, a file that is one; usage details stay .xlsx", async () => {
+    type Kind = { edges: { node: { taskId: string; status: string; fileType: string; download: { fileName: string; url: string | null } } }[] };
+    const response = await h.execute<{ user: Kind; detail: Kind }>(
+      `{ user: tasks(kind: USER_USAGE, first: 20) { ...finished } detail: tasks(kind: USAGE_DETAIL, first: 20) { ...finished } }
+       fragment finished on ExportTaskConnection { edges { node { taskId status fileType download { fileName url } } } }`,
+    );
+    expect(response.errors).toBeUndefined();
+    const finished = (kind: Kind) => kind.edges.map((e) => e.node).filter((node) => node.status === "SUCCESS");
+    const [user, detail] = [finished(response.data!.user), finished(response.data!.detail)];
+    expect(user.length).toBeGreaterThan(0);
+    expect(detail.length).toBeGreaterThan(0);
+    for (const node of user) {
+      expect(node.fileType).toBe("PDF");
+      expect(node.download.fileName).toMatch(new RegExp(`^user-usage_${node.taskId}[A-Za-z0-9._-]*\\.pdf$`));
+    }
+    for (const node of detail) {
+      expect(node.fileType).toBe("XLSX");
+      expect(node.download.fileName).toMatch(new RegExp(`^usage-detail_${node.taskId}[A-Za-z0-9._-]*\\.xlsx$`));
+    }
+    const pdf = await fetch(user[0]!.download.url!);
+    expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString("latin1")).toBe("%PDF-");
+  });
 });
 
 describe("real-upstream policy (Alibaba hosts over https only)", () => {
