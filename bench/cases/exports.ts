@@ -2,7 +2,8 @@
  * Case 10. Export contents (issue 14): reading finished usage-detail exports.
  * - Parse: a 100k-row export read into the cached form, against exceljs's streaming reader alone
  *   iterating the same file's rows and doing nothing; each read in a fresh process, rounds
- *   interleaved, rows per CPU second (a shared machine inflates CPU time least).
+ *   interleaved, in rows per CPU second (a shared machine inflates CPU time least) and rows per
+ *   wall second (the issue's rows per second); the check holds the lower of the two.
  * - Memory: the 31-day, 100-domain export (892,800 rows) read in a fresh process: peak RSS added
  *   (VmHWM − RSS before), and the cached form's bytes per row.
  * - Cached answers, through a gateway process: `usage(interval: HOUR) { summary points(first: 744) }`
@@ -110,13 +111,17 @@ async function deleteKeys(prefix: string): Promise<void> {
 async function parseFigures(context: CaseContext, medium: BenchWorkbook, large: BenchWorkbook) {
   const rounds = context.quick ? 1 : 3;
   const ab = await interleave(rounds, () => parseIn("gateway", medium.path), () => parseIn("exceljs", medium.path));
-  // Rows per CPU second of each, over the same file: the ratio is exceljs's CPU time over ours.
+  // Rows per second of each over the same file: the ratio is exceljs's time over ours, in CPU
+  // time and in wall time.
   const ratios = pairRatios(ab, (gateway, exceljs) => exceljs.cpuMs / gateway.cpuMs);
   const wallRatios = pairRatios(ab, (gateway, exceljs) => exceljs.ms / gateway.ms);
   const rowsPerCpuS = (runs: ParseRun[]) => median(runs.map((run) => run.rows / (run.cpuMs / 1000)));
   context.log(`parse ratios (CPU) ${ratios.map((r) => r.toFixed(3)).join(" ")}, wall ${wallRatios.map((r) => r.toFixed(3)).join(" ")}`);
   const big = await parseIn("gateway", large.path);
-  return { ratio: median(ratios), wallRatio: median(wallRatios), gatewayRowsPerS: rowsPerCpuS(ab.a), exceljsRowsPerS: rowsPerCpuS(ab.b), big };
+  const [cpuRatio, wallRatio] = [median(ratios), median(wallRatios)];
+  // What the check holds: the lower, so neither way of counting time flatters the reader.
+  const ratio = Math.min(cpuRatio, wallRatio);
+  return { ratio, cpuRatio, wallRatio, gatewayRowsPerS: rowsPerCpuS(ab.a), exceljsRowsPerS: rowsPerCpuS(ab.b), big };
 }
 
 export const exportsCase: BenchCase = {
@@ -190,7 +195,7 @@ export const exportsCase: BenchCase = {
           parse_rows: medium.rows,
           gateway_parse_rows_per_cpu_s: round(parse.gatewayRowsPerS, 0),
           exceljs_rows_per_cpu_s: round(parse.exceljsRowsPerS, 0),
-          parse_ratio_cpu: round(parse.ratio, 3),
+          parse_ratio_cpu: round(parse.cpuRatio, 3),
           parse_ratio_wall: round(parse.wallRatio, 3),
           large_rows: big.dataRows ?? Number.NaN,
           large_file_mb: round(large.bytes / MB, 1),
@@ -212,9 +217,9 @@ export const exportsCase: BenchCase = {
           replica_failed: replicaFailed,
         },
         ratio: parse.ratio,
-        ratioOf: "parse rows/s (CPU) / exceljs streaming reader alone",
+        ratioOf: "parse rows/s / exceljs streaming reader alone, the lower of CPU and wall time",
         checks: [
-          atLeast("parse rows/s ÷ exceljs reader alone (CPU time)", parse.ratio, 0.8),
+          atLeast("parse rows/s ÷ exceljs reader alone (the lower of CPU and wall time)", parse.ratio, 0.8),
           atMost("peak RSS added parsing the large file, MB", peakAddedMb, 150),
           atMost("cached form, bytes per row", bytesPerRow, 40),
           exactly("hourly points of the large file", points, days * 24),
@@ -227,7 +232,7 @@ export const exportsCase: BenchCase = {
           exactly("failed requests, 3 replicas on Redis", replicaFailed, 0),
         ],
         summary:
-          `parse ${parse.ratio.toFixed(2)}× exceljs; +${peakAddedMb.toFixed(0)} MB peak, ${bytesPerRow.toFixed(1)} B/row; ` +
+          `parse ${parse.cpuRatio.toFixed(2)}× exceljs (rows per CPU s), ${parse.wallRatio.toFixed(2)}× (rows per wall s); +${peakAddedMb.toFixed(0)} MB peak, ${bytesPerRow.toFixed(1)} B/row; ` +
           `chart p50 ${p50.toFixed(2)} ms; CSV ${csvMbPerS.toFixed(0)} MB/s; downloads ${concurrentDownloads} (50 at once), ${replicaDownloads}/${replicaParses} (3 replicas)`,
         notes,
       };
