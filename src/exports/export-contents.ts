@@ -13,6 +13,7 @@ import type { ParsedExport } from "./parsed-export.js";
 import type { SharedLoads } from "./shared-loads.js";
 import { readExportWorkbook } from "./workbook-reader.js";
 import type { UsageTable } from "./usage-table.js";
+import { abortable } from "../upstream/abortable.js";
 
 export const DEFAULT_EXPORT_CACHE_BYTES = 134_217_728;
 /**
@@ -128,7 +129,7 @@ export class ExportContents {
       load = this.#load(key, source).finally(() => this.#loading.delete(key));
       this.#loading.set(key, load);
     }
-    return signal ? abortable(load, signal) : load;
+    return abortable(load, signal);
   }
 
   /** Drops an export's parsed form (the task was deleted). */
@@ -190,22 +191,4 @@ function hostOf(url: string): string | null {
   } catch {
     return null;
   }
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }

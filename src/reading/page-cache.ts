@@ -21,6 +21,7 @@ import type { Invalidation, InvalidationBus } from "../state/invalidation-bus.js
 import { createPageReadTracing, type PageReadSpan } from "./page-read-span.js";
 import type { SharedReads } from "../state/shared-reads.js";
 import { TASK_PAGE_CODEC } from "./page-codec.js";
+import { abortable, toError } from "../upstream/abortable.js";
 import { EXPORT_KINDS, type CallOptions, type CdnExportApi, type ExportKind, type PageRequest, type TaskPage } from "../upstream/types.js";
 
 export interface PageCacheObserver {
@@ -200,27 +201,4 @@ function isExportKind(name: string): name is ExportKind {
 /** Each caller gets its own page and task list; the task objects are shared, read-only by convention. */
 function copyOf(page: TaskPage): TaskPage {
   return { ...page, tasks: [...page.tasks] };
-}
-
-/** The caller stops waiting when its signal aborts; the shared read carries on for the others. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(toError(signal.reason));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(toError(error));
-      },
-    );
-  });
-}
-
-function toError(reason: unknown): Error {
-  return reason instanceof Error ? reason : new Error(String(reason));
 }
